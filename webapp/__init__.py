@@ -1,0 +1,55 @@
+"""Rolegate's web app: sellers' dashboard, buyers' claim pages, checkout webhooks."""
+
+from flask import Flask
+
+from webapp import services
+from webapp.settings import ROOT, Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config=None):
+    """Build the Flask app; `config` overrides environment settings (UPPER_CASE names)."""
+    config = dict(config or {})
+    names = _settings_names()
+    settings = Settings.from_env({k: v for k, v in config.items() if k in names})
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https") else "http",
+    )
+    app.config.update({k: v for k, v in config.items() if k not in names})
+    app.extensions["rolegate"] = settings
+    services.configure(settings)
+
+    from webapp import cli, db, errors, pages, security
+
+    db.init_app(app)
+    security.init_app(app, settings)
+    pages.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from webapp import accounts, apps, dashboard, health, orders, products, webhooks
+
+    for module in (accounts, apps, dashboard, health, orders, products, webhooks):
+        app.register_blueprint(module.bp)
+    return app
+
+
+def _settings_names():
+    from dataclasses import fields
+
+    return {f.name.upper() for f in fields(Settings)} | {"APP_ENV", "FLASK_ENV"}

@@ -1,0 +1,29 @@
+"""The seller's overview: setup checklist and latest activity."""
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user, login_required
+
+from webapp.dashboard import overview as domain
+from webapp.pages import render
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+def index():
+    """Home: the dashboard for a seller, the sign-up page for a visitor."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.overview"))
+    return redirect(url_for("accounts.signup"))
+
+
+@bp.route("/overview")
+@login_required
+def overview():
+    """Setup checklist and the latest activity."""
+    return render(
+        "dashboard/overview.html",
+        "partials/_activity.html",
+        checklist=domain.checklist(current_user),
+        activity=domain.latest_activity(current_user),
+    )

@@ -1,0 +1,79 @@
+"""The database: one peewee proxy, bound to SQLite or PostgreSQL from DATABASE_URL."""
+
+from datetime import UTC, datetime
+
+import peewee
+from playhouse.db_url import connect
+
+db = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 5000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def utcnow():
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def open_database(url):
+    """A peewee Database for url (SQLite gets WAL, a busy timeout and foreign keys)."""
+    if url.startswith("sqlite"):
+        return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return connect(url, autorollback=True)
+
+
+def bind(url):
+    """Point the proxy at the database for url (once per process, or again in tests)."""
+    if db.obj is not None:
+        if getattr(db.obj, "_rolegate_url", None) == url:
+            return db.obj
+        if not db.obj.is_closed():
+            db.obj.close()
+    database = open_database(url)
+    database._rolegate_url = url
+    db.initialize(database)
+    return database
+
+
+def init_app(app):
+    """Connect per request and close at teardown."""
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """Stores naive UTC in the database; always gives back timezone-aware UTC."""
+
+    def db_value(self, value):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class BaseModel(peewee.Model):
+    """Every table: bound to the proxy."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False

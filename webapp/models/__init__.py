@@ -1,0 +1,23 @@
+"""The data model of SPEC §3, one module per part of the domain."""
+
+from webapp.models.accounts import Seller
+from webapp.models.catalog import PriceVariant, Product
+from webapp.models.discord_apps import App, Automation
+from webapp.models.orders import Customer, Order, WebhookEvent
+from webapp.models.outbox import Action, Grant
+
+# In dependency order: create in this order, drop in reverse.
+MODELS = [
+    Seller,
+    Product,
+    PriceVariant,
+    App,
+    Automation,
+    Customer,
+    Order,
+    WebhookEvent,
+    Grant,
+    Action,
+]
+
+__all__ = [m.__name__ for m in MODELS] + ["MODELS"]

@@ -1,0 +1,37 @@
+"""Sellers: the accounts that own every other row."""
+
+import secrets
+
+import peewee
+
+from webapp.db import BaseModel, UTCDateTimeField, utcnow
+
+
+def new_token(nbytes=24):
+    """A random URL-safe token."""
+    return secrets.token_urlsafe(nbytes)
+
+
+class Seller(BaseModel):
+    """A seller's account (email + password) and their webhook endpoint."""
+
+    email = peewee.CharField(max_length=254, unique=True)
+    password_hash = peewee.CharField(max_length=255)
+    # Part of the login cookie's id: changing it logs out every other session.
+    session_token = peewee.CharField(max_length=64, default=new_token)
+    created_at = UTCDateTimeField(default=utcnow)
+    webhook_endpoint_id = peewee.CharField(max_length=64, unique=True, default=new_token)
+    # Fernet-encrypted `whsec_…` secrets; the previous one stays valid for 24 h.
+    webhook_secret = peewee.TextField(default="")
+    webhook_previous_secret = peewee.TextField(default="")
+    webhook_rotated_at = UTCDateTimeField(null=True)
+    webhook_tested_at = UTCDateTimeField(null=True)
+    subscription_grace_days = peewee.IntegerField(default=3)
+
+    def get_id(self):
+        """Flask-Login's id: the row id and the session token."""
+        return f"{self.id}:{self.session_token}"
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False

@@ -1,0 +1,84 @@
+"""Customers, their orders, and the webhook events that told us about them."""
+
+import peewee
+
+from webapp.db import BaseModel, UTCDateTimeField, utcnow
+from webapp.models.accounts import Seller, new_token
+from webapp.models.catalog import PriceVariant, Product
+
+ORDER_STATUSES = ("active", "expired", "refunded")
+# Why access ended or will end, shown on the order page.
+END_REASONS = ("time_limit", "subscription", "subscription_grace", "refund", "manual")
+
+
+class Customer(BaseModel):
+    """A buyer of one seller, by email; once linked, their Discord account and tokens."""
+
+    seller = peewee.ForeignKeyField(Seller, backref="customers", on_delete="CASCADE")
+    email = peewee.CharField(max_length=254)
+    name = peewee.CharField(max_length=200, default="")
+    discord_user_id = peewee.CharField(max_length=32, null=True)
+    discord_username = peewee.CharField(max_length=100, default="")
+    # Fernet-encrypted OAuth tokens (webapp.crypto); never stored in plain text.
+    access_token = peewee.TextField(default="")
+    refresh_token = peewee.TextField(default="")
+    token_expires_at = UTCDateTimeField(null=True)
+    linked_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("seller", "email"), True), (("seller", "discord_user_id"), False))
+
+
+class Order(BaseModel):
+    """A checkout order and the access it gives until `access_ends_at` (null: no end)."""
+
+    seller = peewee.ForeignKeyField(Seller, backref="orders", on_delete="CASCADE")
+    external_id = peewee.CharField(max_length=128)
+    customer = peewee.ForeignKeyField(Customer, backref="orders", null=True, on_delete="CASCADE")
+    product = peewee.ForeignKeyField(Product, backref="orders", null=True, on_delete="CASCADE")
+    variant = peewee.ForeignKeyField(
+        PriceVariant, backref="orders", null=True, on_delete="SET NULL"
+    )
+    subscription_id = peewee.CharField(max_length=128, null=True)
+    paid_at = UTCDateTimeField(null=True)
+    period_end = UTCDateTimeField(null=True)
+    access_ends_at = UTCDateTimeField(null=True)
+    end_reason = peewee.CharField(max_length=32, null=True)
+    status = peewee.CharField(max_length=16, default="active")
+    refunded_at = UTCDateTimeField(null=True)
+    ended_at = UTCDateTimeField(null=True)
+    claim_token = peewee.CharField(max_length=64, unique=True, default=new_token)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "orders"
+        indexes = (
+            (("seller", "external_id"), True),
+            (("seller", "created_at"), False),
+            (("seller", "status", "access_ends_at"), False),
+            (("status", "access_ends_at"), False),
+            (("seller", "subscription_id"), False),
+            (("customer", "status"), False),
+        )
+
+
+class WebhookEvent(BaseModel):
+    """One checkout webhook, kept once per (seller, webhook-id) for idempotency."""
+
+    seller = peewee.ForeignKeyField(Seller, backref="webhook_events", on_delete="CASCADE")
+    webhook_id = peewee.CharField(max_length=255)
+    type = peewee.CharField(max_length=64)
+    order = peewee.ForeignKeyField(Order, backref="events", null=True, on_delete="SET NULL")
+    received_at = UTCDateTimeField(default=utcnow)
+    occurred_at = UTCDateTimeField(null=True)
+    payload = peewee.TextField()
+    response = peewee.TextField(default="")
+    processed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("seller", "webhook_id"), True),
+            (("seller", "received_at"), False),
+        )

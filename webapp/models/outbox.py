@@ -1,0 +1,77 @@
+"""The outbox: each Discord operation to perform (Action) and what was granted (Grant)."""
+
+import peewee
+
+from webapp.db import BaseModel, UTCDateTimeField, utcnow
+from webapp.models.accounts import Seller
+from webapp.models.discord_apps import App, Automation
+from webapp.models.orders import Customer, Order
+
+GRANT_KINDS = ("membership", "role")
+GRANT_STATES = ("pending", "active", "revoked", "failed")
+ACTION_STATUSES = ("waiting_for_link", "queued", "running", "done", "failed", "skipped")
+# Why an action exists: an automation's event, a refund, or a Discord account switch.
+TRIGGERS = ("purchase", "expiry", "refund", "relink", "manual")
+
+
+class Grant(BaseModel):
+    """What Rolegate did for an order in a guild: a membership or a role."""
+
+    order = peewee.ForeignKeyField(Order, backref="grants", on_delete="CASCADE")
+    customer = peewee.ForeignKeyField(Customer, backref="grants", on_delete="CASCADE")
+    app = peewee.ForeignKeyField(App, backref="grants", on_delete="CASCADE")
+    guild_id = peewee.CharField(max_length=32)
+    kind = peewee.CharField(max_length=16)
+    role_id = peewee.CharField(max_length=32, default="")
+    discord_user_id = peewee.CharField(max_length=32)
+    state = peewee.CharField(max_length=16, default="pending")
+    # A membership the buyer had before Rolegate added them (Discord answered 204).
+    preexisting = peewee.BooleanField(default=False)
+    granted_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("order", "app", "kind", "role_id", "discord_user_id"), True),
+            (("guild_id", "discord_user_id", "kind", "role_id", "state"), False),
+            (("customer", "state"), False),
+        )
+
+
+class Action(BaseModel):
+    """One Discord operation to perform, its status and its last answer from Discord."""
+
+    seller = peewee.ForeignKeyField(Seller, backref="actions", on_delete="CASCADE")
+    order = peewee.ForeignKeyField(Order, backref="actions", on_delete="CASCADE")
+    customer = peewee.ForeignKeyField(Customer, backref="actions", on_delete="CASCADE")
+    app = peewee.ForeignKeyField(App, backref="actions", on_delete="CASCADE")
+    automation = peewee.ForeignKeyField(
+        Automation, backref="actions", null=True, on_delete="SET NULL"
+    )
+    trigger = peewee.CharField(max_length=16)
+    kind = peewee.CharField(max_length=32)
+    guild_id = peewee.CharField(max_length=32)
+    role_id = peewee.CharField(max_length=32, default="")
+    discord_user_id = peewee.CharField(max_length=32, null=True)
+    # Makes creating the same action twice (a replayed event, a racing sweeper) a no-op.
+    dedupe_key = peewee.CharField(max_length=255)
+    status = peewee.CharField(max_length=20, default="queued")
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True)
+    last_status = peewee.IntegerField(null=True)
+    last_error_code = peewee.IntegerField(null=True)
+    last_error = peewee.TextField(default="")
+    result = peewee.CharField(max_length=200, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+    started_at = UTCDateTimeField(null=True)
+    finished_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("seller", "dedupe_key"), True),
+            (("order", "created_at"), False),
+            (("customer", "status"), False),
+            (("status", "next_attempt_at"), False),
+            (("seller", "status", "updated_at"), False),
+        )

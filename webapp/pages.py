@@ -1,0 +1,23 @@
+"""Rendering: one helper decides between a whole page and an htmx fragment."""
+
+from flask import make_response, render_template, request
+
+
+def is_htmx():
+    """True for a request made by htmx (not a boosted navigation)."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+
+
+def render(page, partial=None, status=200, **context):
+    """Render `partial` alone for htmx, else the whole `page`; Vary on HX-Request."""
+    template = partial if partial and is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app):
+    """Template globals every page uses."""
+    from webapp import __version__
+
+    app.jinja_env.globals.update(rolegate_version=__version__)

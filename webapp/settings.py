@@ -1,0 +1,136 @@
+"""Settings read from the environment (and `.env`), typed, in one object."""
+
+import os
+import secrets
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+SANDBOX_URL = "http://localhost:5055"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _bool(value):
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Everything the app, the workers and the scheduler read from the environment."""
+
+    env: str = "development"
+    secret_key: str = ""
+    token_key: str = ""
+    database_url: str = ""
+    redis_url: str = ""
+    discord_url: str = "https://discord.com"
+    discord_client_id: str = ""
+    discord_client_secret: str = ""
+    discord_bot_token: str = ""
+    public_url: str = "http://localhost:5000"
+    smtp_url: str = ""
+    mail_from: str = "Rolegate <no-reply@localhost>"
+    subscription_grace_days: int = 3
+    session_cookie_secure: bool = False
+    login_rate_limit: str = "10 per minute;50 per hour"
+    signup_rate_limit: str = "5 per minute;30 per hour"
+    discord_global_limit: int = 50
+
+    @property
+    def production(self):
+        """True when running as a deployed service (APP_ENV/FLASK_ENV=production)."""
+        return self.env == "production"
+
+    @property
+    def uses_sandbox(self):
+        """True when Discord is the local sandbox (no real credentials configured)."""
+        return not self.discord_bot_token or self.discord_url.rstrip("/") == SANDBOX_URL
+
+    @classmethod
+    def from_env(cls, overrides=None, instance=INSTANCE):
+        """Read settings from the environment (and .env), then `overrides`; fill defaults."""
+        load_dotenv(ROOT / ".env")
+        environ = {**os.environ, **{k: str(v) for k, v in (overrides or {}).items()}}
+        env = (environ.get("APP_ENV") or environ.get("FLASK_ENV") or "development").lower()
+        s = cls(env=env)
+        for f in fields(cls):
+            if f.name == "env":
+                continue
+            raw = environ.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            try:
+                if f.type in (int, "int"):
+                    value = int(raw)
+                elif f.type in (bool, "bool"):
+                    value = _bool(raw)
+                else:
+                    value = raw
+            except ValueError as exc:
+                raise SettingsError(f"{f.name.upper()} must be a number, not {raw!r}") from exc
+            setattr(s, f.name, value)
+        if "SESSION_COOKIE_SECURE" not in environ:
+            s.session_cookie_secure = s.production or s.public_url.startswith("https://")
+        s._fill_defaults(instance)
+        return s
+
+    def _fill_defaults(self, instance):
+        if self.production:
+            for name in ("secret_key", "token_key", "database_url", "redis_url"):
+                if not getattr(self, name):
+                    raise SettingsError(
+                        f"{name.upper()} must be set in production (APP_ENV=production)"
+                    )
+        else:
+            self.secret_key = self.secret_key or _kept_secret(
+                instance / "secret_key", lambda: secrets.token_urlsafe(48)
+            )
+            self.token_key = self.token_key or _kept_secret(
+                instance / "token_key", lambda: Fernet.generate_key().decode()
+            )
+            if not self.database_url:
+                instance.mkdir(parents=True, exist_ok=True)
+                self.database_url = f"sqlite:///{instance / 'rolegate.sqlite3'}"
+            if not self.redis_url:
+                from devtools.embedded_redis import socket_url
+
+                self.redis_url = socket_url(instance / "redis")
+        if not self.discord_bot_token:
+            if self.production:
+                raise SettingsError(
+                    "DISCORD_BOT_TOKEN must be set in production (APP_ENV=production)"
+                )
+            from sandbox import seed
+
+            # No Discord credentials: the whole product runs against the local sandbox.
+            if self.discord_url == "https://discord.com":
+                self.discord_url = SANDBOX_URL
+            self.discord_client_id = self.discord_client_id or seed.CLIENT_ID
+            self.discord_client_secret = self.discord_client_secret or seed.CLIENT_SECRET
+            self.discord_bot_token = seed.BOT_TOKEN
+        for key in self.token_key.split(","):
+            try:
+                Fernet(key.strip())
+            except ValueError as exc:
+                raise SettingsError(
+                    "TOKEN_KEY must be one or more comma-separated Fernet keys"
+                ) from exc
+
+
+def _kept_secret(path, make):
+    """Read a development secret from instance/, creating it on first use."""
+    path = Path(path)
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
