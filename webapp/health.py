@@ -10,7 +10,8 @@ from webapp.services import get_redis
 
 bp = Blueprint("health", __name__)
 
-SCHEDULER_KEY = "rq:scheduler"  # rq-scheduler's hash, kept alive by its heartbeat
+# rq-scheduler's per-process hash; its heartbeat keeps the key from expiring.
+SCHEDULER_KEYS = "rq:scheduler_instance:*"
 
 
 def check_database():
@@ -33,10 +34,10 @@ def check_workers():
 
 
 def check_scheduler():
-    """rq-scheduler's heartbeat key is alive and does not record a death."""
+    """An rq-scheduler heartbeat key is alive and does not record a death."""
     conn = get_redis()
-    alive = bool(conn.exists(SCHEDULER_KEY)) and not conn.hexists(SCHEDULER_KEY, "death")
-    return {"ok": alive}
+    alive = [k for k in conn.scan_iter(SCHEDULER_KEYS) if not conn.hexists(k, "death")]
+    return {"ok": bool(alive), "count": len(alive)}
 
 
 CHECKS = {

@@ -83,8 +83,12 @@ def test_change_password_logs_out_other_sessions(app, client, auth):
     token = auth.csrf("/settings/account")
     response = client.post(
         "/settings/account",
-        data={"current": PASSWORD, "new": "a new long password", "confirm": "a new long password",
-              "csrf_token": token},
+        data={
+            "current": PASSWORD,
+            "new": "a new long password",
+            "confirm": "a new long password",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     assert client.get("/overview").status_code == 200
@@ -98,8 +102,12 @@ def test_change_password_refuses_a_wrong_current_password(client, auth):
     token = auth.csrf("/settings/account")
     response = client.post(
         "/settings/account",
-        data={"current": "not it at all", "new": "a new long password",
-              "confirm": "a new long password", "csrf_token": token},
+        data={
+            "current": "not it at all",
+            "new": "a new long password",
+            "confirm": "a new long password",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 422
     assert "current password is not right" in response.get_data(as_text=True)
