@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.processes",
     "tests.fixtures.browser",
+    "tests.fixtures.checkout",
 ]
 
 

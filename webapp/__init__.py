@@ -43,8 +43,9 @@ def create_app(config=None):
     cli.init_app(app)
 
     from webapp import accounts, apps, dashboard, health, orders, products, webhooks
+    from webapp.webhooks import receiver
 
-    for module in (accounts, apps, dashboard, health, orders, products, webhooks):
+    for module in (accounts, apps, dashboard, health, orders, products, webhooks, receiver):
         app.register_blueprint(module.bp)
     return app
 

@@ -48,6 +48,11 @@ class Order(BaseModel):
     status = peewee.CharField(max_length=16, default="active")
     refunded_at = UTCDateTimeField(null=True)
     ended_at = UTCDateTimeField(null=True)
+    # Once the checkout says the subscription ended, no late renewal revives it.
+    subscription_ended_at = UTCDateTimeField(null=True)
+    # Bumped when ended access starts again (a late renewal, an extension by the seller),
+    # so the new purchase actions are not mistaken for the old ones.
+    generation = peewee.IntegerField(default=0)
     claim_token = peewee.CharField(max_length=64, unique=True, default=new_token)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)

@@ -1,0 +1,214 @@
+"""What checkout events and seller decisions do to an order's access (SPEC §4)."""
+
+from datetime import timedelta
+
+from webapp.access import catalog, dispatch, planner
+from webapp.db import db, utcnow
+from webapp.models import Order
+
+# An expiry that fires a moment early (clock skew between machines) still counts as due.
+EARLY = timedelta(seconds=1)
+
+
+def _grace(order):
+    return timedelta(days=order.seller.subscription_grace_days)
+
+
+def _end_of_access(order, paid_at):
+    """(access_ends_at, why) for an order paid at paid_at."""
+    days = catalog.access_days(order.product, order.variant)
+    candidates = []
+    if days:
+        candidates.append((paid_at + timedelta(days=days), "time_limit"))
+    elif order.subscription_id and order.period_end:
+        candidates.append((order.period_end + _grace(order), "subscription_grace"))
+    if order.subscription_ended_at:
+        candidates.append((order.subscription_ended_at, "subscription"))
+    if not candidates:
+        return None, None
+    return min(candidates, key=lambda c: c[0])
+
+
+def _save(order, *fields):
+    order.updated_at = utcnow()
+    order.save(only=[*fields, Order.updated_at])
+
+
+def order_paid(seller, data):
+    """An `order.paid` event: the order gets access and its purchase actions (idempotent)."""
+    paid_at = data["paid_at"]
+    with db.atomic():
+        product = catalog.product_for(seller.id, data["product_id"], data.get("product_name"))
+        variant = catalog.variant_for(product, data.get("variant_id"), data.get("variant_name"))
+        customer = catalog.customer_for(
+            seller.id, data["customer"]["email"], data["customer"].get("name", "")
+        )
+        order = Order.get_or_none(
+            (Order.seller == seller.id) & (Order.external_id == data["order_id"])
+        )
+        if order is not None and order.paid_at is not None:
+            return order  # the same payment told twice
+        if order is None:
+            order = Order(seller=seller.id, external_id=data["order_id"], status="active")
+        order.customer, order.product, order.variant = customer, product, variant
+        order.subscription_id = data.get("subscription_id") or None
+        order.period_end = data.get("period_end")
+        order.paid_at = paid_at
+        order.seller = seller
+        order.access_ends_at, order.end_reason = _end_of_access(order, paid_at)
+        if order.status == "refunded":
+            # The refund came first: the final state is no access.
+            order.updated_at = utcnow()
+            order.save()
+            return order
+        now = utcnow()
+        if order.access_ends_at is not None and order.access_ends_at <= now:
+            order.status, order.ended_at = "expired", now
+        order.updated_at = now
+        order.save()
+        if order.status == "active":
+            dispatch.enqueue_actions(planner.plan_purchase(order))
+            dispatch.schedule_expiry(order)
+    return order
+
+
+def order_refunded(seller, data):
+    """An `order.refunded` event: access ends at once and what it granted is revoked."""
+    now = utcnow()
+    with db.atomic():
+        order = Order.get_or_none(
+            (Order.seller == seller.id) & (Order.external_id == data["order_id"])
+        )
+        if order is None:
+            # Refund before payment: remember it, so the payment grants nothing.
+            return Order.create(
+                seller=seller.id,
+                external_id=data["order_id"],
+                status="refunded",
+                refunded_at=now,
+                ended_at=now,
+                end_reason="refund",
+            )
+        if order.status == "refunded":
+            return order
+        order.status, order.refunded_at, order.end_reason = "refunded", now, "refund"
+        order.ended_at = order.ended_at or now
+        if order.access_ends_at is None or order.access_ends_at > now:
+            order.access_ends_at = now
+        _save(order, Order.status, Order.refunded_at, Order.end_reason, Order.ended_at,
+              Order.access_ends_at)  # fmt: skip
+        if order.customer_id is not None:
+            planner.cancel_pending(order)
+            dispatch.enqueue_actions(planner.plan_undo(order, "refund"))
+        dispatch.schedule_expiry(order)
+    return order
+
+
+def _subscription_orders(seller, subscription_id):
+    return Order.select().where(
+        (Order.seller == seller.id) & (Order.subscription_id == subscription_id)
+    )
+
+
+def subscription_renewed(seller, data):
+    """A renewal moves the end of access forward (never back), reviving ended access."""
+    period_end = data["period_end"]
+    paid_at = data.get("paid_at") or utcnow()
+    changed = []
+    with db.atomic():
+        for order in _subscription_orders(seller, data["subscription_id"]):
+            if order.status == "refunded" or order.subscription_ended_at or order.paid_at is None:
+                continue
+            if order.period_end is None or period_end > order.period_end:
+                order.period_end = period_end
+            ends, why = _end_of_access(order, paid_at)
+            if ends is None or (order.access_ends_at and ends <= order.access_ends_at):
+                _save(order, Order.period_end)
+                continue  # an old renewal arriving after a newer one
+            order.access_ends_at, order.end_reason = ends, why
+            _restart_if_ended(order)
+            _save(order, Order.period_end, Order.access_ends_at, Order.end_reason,
+                  Order.status, Order.generation, Order.ended_at)  # fmt: skip
+            dispatch.schedule_expiry(order)
+            changed.append(order)
+    return changed
+
+
+def subscription_ended(seller, data):
+    """The subscription stopped: access ends at `ended_at` (now when it is in the past)."""
+    ended_at = data["ended_at"]
+    changed = []
+    with db.atomic():
+        for order in _subscription_orders(seller, data["subscription_id"]):
+            if order.subscription_ended_at is not None:
+                continue
+            order.subscription_ended_at = ended_at
+            if order.status == "active" and order.paid_at is not None:
+                order.access_ends_at, order.end_reason = _end_of_access(order, order.paid_at)
+            _save(order, Order.subscription_ended_at, Order.access_ends_at, Order.end_reason)
+            changed.append(order)
+    for order in changed:
+        if order.status == "active" and order.access_ends_at <= utcnow() + EARLY:
+            expire(order.id)
+        else:
+            with db.atomic():
+                dispatch.schedule_expiry(order)
+    return changed
+
+
+def _restart_if_ended(order):
+    if order.status == "expired" and order.access_ends_at > utcnow():
+        order.status, order.ended_at = "active", None
+        order.generation += 1
+        dispatch.enqueue_actions(planner.plan_purchase(order))
+
+
+def expire(order_id):
+    """End the order's access if it is due; plan its expiry actions. False when not due."""
+    now = utcnow()
+    with db.atomic():
+        updated = (
+            Order.update(status="expired", ended_at=now, updated_at=now)
+            .where(
+                (Order.id == order_id)
+                & (Order.status == "active")
+                & Order.access_ends_at.is_null(False)
+                & (Order.access_ends_at <= now + EARLY)
+            )
+            .execute()
+        )
+        if not updated:
+            return False
+        order = Order.get_by_id(order_id)
+        if order.customer_id is not None:
+            dispatch.enqueue_actions(planner.plan_expiry(order))
+    return True
+
+
+def end_access_now(order):
+    """The seller ends the order's access now; expiry automations run."""
+    with db.atomic():
+        now = utcnow()
+        if order.status != "active":
+            return False
+        order.access_ends_at, order.end_reason = now, "manual"
+        _save(order, Order.access_ends_at, Order.end_reason)
+    return expire(order.id)
+
+
+def extend_access(order, days):
+    """The seller gives `days` more days (from now when access already ended)."""
+    if order.status == "refunded":
+        raise ValueError("A refunded order cannot be extended.")
+    if order.access_ends_at is None:
+        raise ValueError("This order's access has no end, so there is nothing to extend.")
+    with db.atomic():
+        now = utcnow()
+        start = order.access_ends_at if order.access_ends_at and order.access_ends_at > now else now
+        order.access_ends_at = start + timedelta(days=days)
+        order.end_reason = "manual"
+        _restart_if_ended(order)
+        _save(order, Order.access_ends_at, Order.end_reason, Order.status, Order.generation,
+              Order.ended_at)  # fmt: skip
+        dispatch.schedule_expiry(order)
+    return order

@@ -1,0 +1,133 @@
+"""POST /hooks/<endpoint-id>: verify, record once, apply, answer (SPEC §5)."""
+
+import json
+from datetime import timedelta
+
+import peewee
+from flask import Blueprint, abort, jsonify, request
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from webapp import crypto
+from webapp.access import events
+from webapp.db import db, utcnow
+from webapp.models import Seller, WebhookEvent
+from webapp.security import csrf, limiter
+from webapp.services import settings
+from webapp.webhooks.payloads import PayloadError, parse
+
+bp = Blueprint("hooks", __name__)
+
+MAX_BODY = 64 * 1024
+PREVIOUS_SECRET_VALID = timedelta(hours=24)
+APPLY = {
+    "order.paid": events.order_paid,
+    "order.refunded": events.order_refunded,
+    "subscription.renewed": events.subscription_renewed,
+    "subscription.ended": events.subscription_ended,
+}
+
+
+def secrets_of(seller):
+    """The secrets that verify this seller's webhooks: current, and the previous for 24 h."""
+    found = [crypto.decrypt(seller.webhook_secret)]
+    rotated = seller.webhook_rotated_at
+    if seller.webhook_previous_secret and rotated and utcnow() - rotated < PREVIOUS_SECRET_VALID:
+        found.append(crypto.decrypt(seller.webhook_previous_secret))
+    return found
+
+
+def verify(seller, body, headers):
+    """True when a current secret signed body (Standard Webhooks, 5 minutes tolerance)."""
+    for secret in secrets_of(seller):
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+            return True
+        except (WebhookVerificationError, ValueError, TypeError):
+            # A malformed signature header raises a plain ValueError, not a 4xx-able error.
+            continue
+    return False
+
+
+def claim_url(order):
+    """The buyer's claim link for order."""
+    return f"{settings().public_url.rstrip('/')}/claim/{order.claim_token}"
+
+
+def _answer(kind, result):
+    if kind.startswith("order."):
+        return {"order_id": result.external_id, "claim_url": claim_url(result)}
+    return {
+        "subscription_orders": [
+            {"order_id": o.external_id, "access_ends_at": o.access_ends_at.isoformat()
+             if o.access_ends_at else None}
+            for o in result
+        ]
+    }  # fmt: skip
+
+
+def _error(status, message):
+    return jsonify(error=message), status
+
+
+def _read_body():
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        abort(413)
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        abort(413)
+    return body
+
+
+@bp.route("/hooks/<endpoint_id>", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def receive(endpoint_id):
+    """Accept a checkout event; the same webhook-id again answers the same, doing nothing."""
+    seller = Seller.get_or_none(Seller.webhook_endpoint_id == endpoint_id)
+    if seller is None:
+        return _error(404, "unknown webhook endpoint")
+    body = _read_body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if not all(headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature")):
+        return _error(401, "missing webhook-id, webhook-timestamp or webhook-signature header")
+    if not verify(seller, body, headers):
+        return _error(
+            401, "signature does not verify (wrong secret, changed body or stale timestamp)"
+        )
+    webhook_id = headers["webhook-id"][:255]
+    known = WebhookEvent.get_or_none(
+        (WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id)
+    )
+    if known is not None:
+        return jsonify(json.loads(known.response)), 200
+    try:
+        kind, data = parse(body)
+    except PayloadError as exc:
+        return _error(400, str(exc))
+    for attempt in range(3):
+        try:
+            return _record_and_apply(seller, webhook_id, kind, data, body)
+        except peewee.IntegrityError:
+            # A concurrent delivery of the same event won the race: answer as it did.
+            known = WebhookEvent.get_or_none(
+                (WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id)
+            )
+            if known is not None:
+                return jsonify(json.loads(known.response)), 200
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_and_apply(seller, webhook_id, kind, data, body):
+    with db.atomic():
+        event = WebhookEvent.create(
+            seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8")
+        )
+        result = APPLY[kind](seller, data)
+        answer = _answer(kind, result)
+        event.order = result if kind.startswith("order.") else (result[0] if result else None)
+        event.response = json.dumps(answer)
+        event.processed_at = utcnow()
+        event.save()
+    return jsonify(answer), 202
