@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.browser",
     "tests.fixtures.checkout",
+    "tests.fixtures.world",
 ]
 
 

@@ -34,19 +34,36 @@ def create_app(config=None):
     app.extensions["rolegate"] = settings
     services.configure(settings)
 
-    from webapp import cli, db, errors, pages, security
+    from webapp import cli, db, errors, oauth, pages, security
 
     db.init_app(app)
     security.init_app(app, settings)
     pages.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    oauth.init_app(app, settings)
 
-    from webapp import accounts, apps, dashboard, health, orders, products, webhooks
+    from webapp import (
+        accounts,
+        apps,
+        automations,
+        claim,
+        dashboard,
+        health,
+        orders,
+        products,
+        webhooks,
+    )  # fmt: skip
     from webapp.webhooks import receiver
 
-    for module in (accounts, apps, dashboard, health, orders, products, webhooks, receiver):
+    blueprints = (
+        accounts, apps, automations, claim, dashboard, health, orders, products, webhooks,
+        receiver,
+    )  # fmt: skip
+    for module in blueprints:
         app.register_blueprint(module.bp)
+    apps.init_app(app)
+    claim.init_app(app)
     return app
 
 

@@ -1,9 +1,10 @@
-"""Operator commands: `flask --app wsgi db upgrade` and friends."""
+"""Operator commands: `flask --app wsgi db upgrade`, `sweep`, `retry-failed`, `rotate-token-key`."""
 
 import click
 from flask.cli import AppGroup
 
-from webapp import migrate
+from webapp import crypto, migrate
+from webapp.db import db
 
 db_cli = AppGroup("db", help="Database schema.")
 
@@ -15,6 +16,51 @@ def db_upgrade():
     click.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
 
 
+@click.command("sweep")
+def sweep_command():
+    """Repair now: due expiries, expiries missing from the scheduler, lost actions."""
+    from workers.sweeper import sweep
+
+    report = sweep()
+    click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+
+
+@click.command("retry-failed")
+@click.option("--seller", "seller_email", help="Only this seller's actions (email).")
+def retry_failed_command(seller_email):
+    """Queue every failed action again from its first attempt."""
+    from webapp.access import outbox
+    from webapp.models import Action, Seller
+
+    query = Action.select().where(Action.status == "failed")
+    if seller_email:
+        query = query.join(Seller).where(Seller.email == seller_email.lower())
+    count = sum(outbox.retry(action) for action in query)
+    click.echo(f"queued again: {count}")
+
+
+@click.command("rotate-token-key")
+def rotate_token_key_command():
+    """Re-encrypt every token and secret with the first key of TOKEN_KEY."""
+    from webapp.models import Customer, Seller
+
+    done = 0
+    with db.atomic():
+        for customer in Customer.select().where(Customer.access_token != ""):
+            customer.access_token = crypto.rotate(customer.access_token)
+            customer.refresh_token = crypto.rotate(customer.refresh_token)
+            customer.save(only=[Customer.access_token, Customer.refresh_token])
+            done += 1
+        for seller in Seller.select():
+            seller.webhook_secret = crypto.rotate(seller.webhook_secret)
+            seller.webhook_previous_secret = crypto.rotate(seller.webhook_previous_secret)
+            seller.save(only=[Seller.webhook_secret, Seller.webhook_previous_secret])
+            done += 1
+    click.echo(f"re-encrypted rows: {done}")
+
+
 def init_app(app):
     """Register the command groups."""
     app.cli.add_command(db_cli)
+    for command in (sweep_command, retry_failed_command, rotate_token_key_command):
+        app.cli.add_command(command)

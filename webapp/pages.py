@@ -19,5 +19,6 @@ def render(page, partial=None, status=200, **context):
 def init_app(app):
     """Template globals every page uses."""
     from webapp import __version__
+    from webapp.automations.domain import LABELS
 
-    app.jinja_env.globals.update(rolegate_version=__version__)
+    app.jinja_env.globals.update(rolegate_version=__version__, labels=LABELS)

@@ -19,3 +19,15 @@ def get_owned(model, row_id):
     if row is None:
         abort(404)
     return row
+
+
+def get_child(model, row_id, parent_field, parent):
+    """The `model` row `row_id` that belongs to `parent` (itself already the seller's), or 404."""
+    try:
+        row_id = int(row_id)
+    except (TypeError, ValueError):
+        abort(404)
+    row = model.get_or_none((model.id == row_id) & (parent_field == parent.id))
+    if row is None:
+        abort(404)
+    return row

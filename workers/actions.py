@@ -248,14 +248,14 @@ def _retry(action, exc, delay=None, counts=True):
         return
     delay = delay if delay is not None else BACKOFF[attempt - 1]
     when = utcnow() + timedelta(seconds=max(float(delay), 0.05))
+    retry_id = job_id(action.id, f"{attempt}-{int(when.timestamp() * 1000)}")
     Action.update(
         status="queued", attempts=attempt, next_attempt_at=when, updated_at=utcnow(),
-        **_error_fields(exc),
+        job_id=retry_id, **_error_fields(exc),
     ).where(Action.id == action.id).execute()  # fmt: skip
     opts = run_action.rq_options
     scheduler().enqueue_at(
-        when, run_action, action.id,
-        job_id=job_id(action.id, f"{attempt}-{int(when.timestamp() * 1000)}"),
+        when, run_action, action.id, job_id=retry_id,
         queue_name=opts["queue"], timeout=opts["timeout"], job_result_ttl=opts["result_ttl"],
     )  # fmt: skip
 

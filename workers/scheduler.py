@@ -10,14 +10,20 @@ import logging
 
 from rq_scheduler.utils import setup_loghandlers
 
+from webapp.db import utcnow
 from webapp.services import ensure_configured
 from workers.queues import MAINTENANCE, scheduler
 
 log = logging.getLogger("rolegate.scheduler")
 
 PERIODIC_PREFIX = "periodic-"
-# Filled by later steps: dicts of func, interval (s), queue, timeout.
-PERIODIC = []
+
+
+def periodic():
+    """The periodic jobs, as data: function, interval in seconds, queue, timeout."""
+    from workers.sweeper import sweep
+
+    return [{"func": sweep, "interval": 30, "queue": MAINTENANCE, "timeout": 600}]
 
 
 def periodic_job_id(definition):
@@ -30,7 +36,7 @@ def periodic_job_id(definition):
 def reconcile(sched=None, definitions=None):
     """Schedule every periodic job not scheduled yet; cancel periodic jobs no longer defined."""
     sched = sched or scheduler()
-    definitions = PERIODIC if definitions is None else definitions
+    definitions = periodic() if definitions is None else definitions
     wanted = {periodic_job_id(d): d for d in definitions}
     for job in sched.get_jobs():
         if job.id.startswith(PERIODIC_PREFIX) and job.id not in wanted:
@@ -40,7 +46,6 @@ def reconcile(sched=None, definitions=None):
     for job_id, d in wanted.items():
         if job_id in sched:
             continue
-        from webapp.db import utcnow
 
         sched.schedule(
             scheduled_time=utcnow(),

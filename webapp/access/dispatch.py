@@ -49,3 +49,18 @@ def schedule_expiry(order):
             )
 
     db.after_commit(send)
+
+
+def mail_claim_link(order):
+    """Mail the buyer their claim link once the order is committed."""
+    order_id = order.id
+
+    def send():
+        from workers import mail
+
+        try:
+            mail.enqueue_claim_link(order_id)
+        except redis.RedisError as exc:
+            log.warning("could not queue the claim mail of order %s (%s)", order_id, exc)
+
+    db.after_commit(send)

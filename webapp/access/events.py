@@ -69,6 +69,8 @@ def order_paid(seller, data):
         if order.status == "active":
             dispatch.enqueue_actions(planner.plan_purchase(order))
             dispatch.schedule_expiry(order)
+            if customer.discord_user_id is None:
+                dispatch.mail_claim_link(order)
     return order
 
 

@@ -1,14 +1,19 @@
 """Automation → Apps: the seller's Discord server connections."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask_dance.consumer import oauth_authorized, oauth_error
 from flask_login import current_user, login_required
 
+from webapp import oauth
+from webapp.apps import connection
 from webapp.apps.forms import AppForm
 from webapp.models import App
 from webapp.pages import render
+from webapp.services import get_discord
 from webapp.tenancy import get_owned, owned_query
 
 bp = Blueprint("apps", __name__, url_prefix="/apps")
+CONNECTING = "connecting_app_id"
 
 
 @bp.before_request
@@ -37,8 +42,96 @@ def new():
     return render("apps/new.html", form=form, status=422 if form.errors else 200)
 
 
+def _context(app):
+    from webapp.automations import domain as automations
+
+    return {
+        "app": app,
+        "automations": automations.for_app(app),
+        "checks": connection.permission_checks(app),
+        "roles": connection.role_rows(app),
+        "bot_role": connection.bot_top_role(app),
+    }
+
+
 @bp.route("/<app_id>")
 def show(app_id):
     """One app: its connection and what the bot can do."""
+    return render("apps/show.html", **_context(get_owned(App, app_id)))
+
+
+@bp.route("/<app_id>/connect", methods=["POST"])
+def connect(app_id):
+    """Send the seller to Discord to add the bot to a server (or the same one again)."""
     app = get_owned(App, app_id)
-    return render("apps/show.html", app=app)
+    session[CONNECTING] = app.id
+    params = {"permissions": oauth.BOT_PERMISSIONS}
+    if app.guild_id:
+        params.update(guild_id=app.guild_id, disable_guild_select="true")
+    return oauth.authorization_redirect(oauth.bot_blueprint(), **params)
+
+
+@bp.route("/<app_id>/check", methods=["POST"])
+def check(app_id):
+    """Look at the server again (htmx: the connection panel replaces itself)."""
+    app = get_owned(App, app_id)
+    if app.guild_id:
+        connection.refresh(app, get_discord())
+    return render("apps/show.html", "partials/_connection.html", **_context(app))
+
+
+@bp.route("/<app_id>/disconnect", methods=["POST"])
+def disconnect(app_id):
+    """Forget the server; automations stay and run again once reconnected."""
+    app = get_owned(App, app_id)
+    name = app.guild_name
+    app.status, app.guild_id, app.guild_name, app.guild_icon = "pending", None, "", None
+    app.roles_json, app.bot_permissions, app.bot_top_position = "[]", 0, 0
+    app.save()
+    flash(
+        f"“{app.name}” is disconnected from {name or 'its server'}. To remove the bot from the "
+        "server too, kick it in Discord (Server Settings → Members).",
+        "info",
+    )
+    return redirect(url_for("apps.show", app_id=app.id))
+
+
+def _connecting_app():
+    app_id = session.pop(CONNECTING, None)
+    if app_id is None or not current_user.is_authenticated:
+        abort(404)
+    return get_owned(App, app_id)
+
+
+def on_bot_authorized(blueprint, token):
+    """Discord sent the bot-install token: take the guild from it and look at the server."""
+    app = _connecting_app()
+    guild = token.get("guild")
+    if not guild:
+        flash("Discord did not say which server the bot joined. Try connecting again.", "error")
+        return redirect(url_for("apps.show", app_id=app.id))
+    taken = owned_query(App).where((App.guild_id == str(guild["id"])) & (App.id != app.id)).first()
+    if taken:
+        flash(f"{guild.get('name')} is already connected as the app “{taken.name}”.", "error")
+        return redirect(url_for("apps.show", app_id=taken.id))
+    connection.connect(app, guild)
+    connection.refresh(app, get_discord())
+    flash(f"Connected to {app.guild_name}.", "success")
+    return redirect(url_for("apps.show", app_id=app.id))
+
+
+def on_bot_error(blueprint, error, error_description=None, error_uri=None):
+    """The seller cancelled on Discord, or Discord refused: say so on the app's page."""
+    app = _connecting_app()
+    if error == "access_denied":
+        flash("You cancelled on Discord, so nothing changed. Connect again when ready.", "info")
+    else:
+        flash(f"Discord refused the connection: {error_description or error}.", "error")
+    return redirect(url_for("apps.show", app_id=app.id))
+
+
+def init_app(app):
+    """Listen to the bot-install blueprint's signals."""
+    bot = app.extensions["discord_bot_oauth"]
+    oauth_authorized.connect(on_bot_authorized, sender=bot, weak=False)
+    oauth_error.connect(on_bot_error, sender=bot, weak=False)

@@ -62,6 +62,8 @@ class Action(BaseModel):
     last_error_code = peewee.IntegerField(null=True)
     last_error = peewee.TextField(default="")
     result = peewee.CharField(max_length=200, default="")
+    # The RQ job that should run it next; the sweeper re-enqueues when that job is gone.
+    job_id = peewee.CharField(max_length=100, default="")
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
     started_at = UTCDateTimeField(null=True)

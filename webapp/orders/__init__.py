@@ -1,13 +1,28 @@
-"""Orders: search, filter, and each order's timeline."""
+"""Orders: search, filter, and each order's live timeline with the seller's controls."""
 
-from flask import Blueprint
-from flask_login import login_required
+from datetime import timedelta
 
-from webapp.models import Order
+import peewee
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.access import events, outbox
+from webapp.db import utcnow
+from webapp.models import Action, Customer, Order, Product
+from webapp.orders import timeline
 from webapp.pages import render
-from webapp.tenancy import get_owned, owned_query
+from webapp.tenancy import get_child, get_owned
+from webapp.webhooks.receiver import claim_url
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+PAGE = 50
+FILTERS = {
+    "": "All orders",
+    "active": "Active",
+    "ending": "Ending in the next 7 days",
+    "ended": "Ended",
+    "refunded": "Refunded",
+}
 
 
 @bp.before_request
@@ -16,15 +31,105 @@ def _login():
     """Every page here is the seller's."""
 
 
+def search(seller_id, q="", status="", before=None):
+    """The seller's orders matching q (email or order id) and the filter, newest first."""
+    query = (
+        Order.select(Order, Customer, Product)
+        .join(Customer, join_type=peewee.JOIN.LEFT_OUTER, on=(Order.customer == Customer.id))
+        .switch(Order)
+        .join(Product, join_type=peewee.JOIN.LEFT_OUTER, on=(Order.product == Product.id))
+        .where(Order.seller == seller_id)
+    )
+    q = q.strip()
+    if q:
+        if "@" in q:
+            query = query.where(Customer.email.startswith(q.lower()))
+        else:
+            query = query.where(Order.external_id.startswith(q))
+    now = utcnow()
+    if status == "active":
+        query = query.where(Order.status == "active")
+    elif status == "ending":
+        query = query.where(
+            (Order.status == "active")
+            & (Order.access_ends_at.between(now, now + timedelta(days=7)))
+        )
+    elif status == "ended":
+        query = query.where(Order.status == "expired")
+    elif status == "refunded":
+        query = query.where(Order.status == "refunded")
+    if before:
+        query = query.where(Order.id < before)
+    return query.order_by(Order.id.desc()).limit(PAGE + 1)
+
+
 @bp.route("/")
 def index():
-    """The seller's orders, newest first."""
-    orders = owned_query(Order).order_by(Order.created_at.desc()).limit(50)
-    return render("orders/index.html", orders=list(orders))
+    """Search and filter orders (htmx: only the results are swapped)."""
+    q, status = request.args.get("q", ""), request.args.get("status", "")
+    before = request.args.get("before", type=int)
+    rows = list(search(current_user.id, q, status if status in FILTERS else "", before))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return render(
+        "orders/index.html", "partials/_order_rows.html", orders=rows, q=q, status=status,
+        filters=FILTERS, next_before=rows[-1].id if more else None,
+    )  # fmt: skip
+
+
+def _context(order):
+    return {
+        "order": order,
+        "entries": timeline.entries(order),
+        "working": timeline.working(order),
+        "claim_url": claim_url(order),
+        "end_reasons": timeline.END_REASONS,
+        "now": utcnow(),
+    }
 
 
 @bp.route("/<order_id>")
 def show(order_id):
-    """One order's timeline."""
+    """One order's timeline; the htmx partial polls itself while work runs."""
     order = get_owned(Order, order_id)
-    return render("orders/show.html", order=order)
+    return render("orders/show.html", "partials/_order_timeline.html", **_context(order))
+
+
+@bp.route("/<order_id>/end", methods=["POST"])
+def end_now(order_id):
+    """End the order's access now: its “Access ended” automations run."""
+    order = get_owned(Order, order_id)
+    if events.end_access_now(order):
+        flash("Access ended. The “Access ended” automations are running.", "success")
+    else:
+        flash("This order's access has already ended.", "info")
+    return redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.route("/<order_id>/extend", methods=["POST"])
+def extend(order_id):
+    """Give more days of access."""
+    order = get_owned(Order, order_id)
+    days = request.form.get("days", type=int)
+    if not days or not 1 <= days <= 3650:
+        flash("Enter a number of days between 1 and 3650.", "error")
+    else:
+        try:
+            events.extend_access(order, days)
+        except ValueError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Access extended by {days} days.", "success")
+    return redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.route("/<order_id>/actions/<action_id>/retry", methods=["POST"])
+def retry(order_id, action_id):
+    """Run a failed action again."""
+    order = get_owned(Order, order_id)
+    action = get_child(Action, action_id, Action.order, order)
+    if outbox.retry(action):
+        flash("Retrying. Watch the timeline.", "success")
+    else:
+        flash("Only failed actions can be retried.", "info")
+    return redirect(url_for("orders.show", order_id=order.id))

@@ -1,11 +1,15 @@
-"""Products and price variants."""
+"""Products and price variants, with when access ends and what happens then."""
 
-from flask import Blueprint
-from flask_login import login_required
+import peewee
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user, login_required
 
-from webapp.models import Product
+from webapp.automations import domain as automations
+from webapp.db import db
+from webapp.models import App, PriceVariant, Product
 from webapp.pages import render
-from webapp.tenancy import owned_query
+from webapp.products.forms import DAYS_HELP, ProductForm, VariantForm
+from webapp.tenancy import get_child, get_owned, owned_query
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 
@@ -18,6 +22,108 @@ def _login():
 
 @bp.route("/")
 def index():
-    """Every product of the seller."""
+    """Every product of the seller, with its access rule."""
     products = owned_query(Product).order_by(Product.name)
     return render("products/index.html", products=list(products))
+
+
+def _save(form, product):
+    product.name = form.name.data.strip()
+    product.external_id = form.external_id.data.strip()
+    product.access_days = form.access_days.data
+    try:
+        with db.atomic():
+            product.save()
+    except peewee.IntegrityError:
+        form.external_id.errors.append("Another product already has this checkout id.")
+        return False
+    return True
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Create a product by hand (products also appear when an order names one)."""
+    form = ProductForm()
+    if form.validate_on_submit():
+        product = Product(seller=current_user.id)
+        if _save(form, product):
+            flash(f"Product “{product.name}” created.", "success")
+            return redirect(url_for("products.show", product_id=product.id))
+    return render(
+        "products/new.html", form=form, days_help=DAYS_HELP, status=422 if form.errors else 200
+    )
+
+
+@bp.route("/<product_id>", methods=["GET", "POST"])
+def show(product_id):
+    """A product's settings, variants and automations."""
+    product = get_owned(Product, product_id)
+    form = ProductForm(obj=product)
+    if form.validate_on_submit() and _save(form, product):
+        flash("Saved.", "success")
+        return redirect(url_for("products.show", product_id=product.id))
+    return _page(product, form=form, variant_form=VariantForm(formdata=None))
+
+
+def _page(product, form, variant_form, status=None):
+    errors = form.errors or variant_form.errors
+    return render(
+        "products/show.html",
+        product=product,
+        form=form,
+        variant_form=variant_form,
+        variants=list(product.variants.order_by(PriceVariant.name)),
+        automations=automations.for_product(product),
+        missing_undo=automations.missing_undo(product),
+        apps_for_new=list(owned_query(App).where(App.guild_id.is_null(False))),
+        days_help=DAYS_HELP,
+        status=status or (422 if errors else 200),
+    )
+
+
+@bp.route("/<product_id>/variants", methods=["POST"])
+def add_variant(product_id):
+    """Add a price variant."""
+    product = get_owned(Product, product_id)
+    variant_form = VariantForm()
+    if variant_form.validate_on_submit():
+        try:
+            with db.atomic():
+                PriceVariant.create(
+                    product=product.id,
+                    name=variant_form.name.data.strip(),
+                    external_id=variant_form.external_id.data.strip(),
+                    access_days=variant_form.access_days.data,
+                )
+        except peewee.IntegrityError:
+            variant_form.external_id.errors.append(
+                "This product already has a variant with this id."
+            )
+        else:
+            flash("Variant added.", "success")
+            return redirect(url_for("products.show", product_id=product.id))
+    return _page(product, ProductForm(obj=product, formdata=None), variant_form)
+
+
+@bp.route("/<product_id>/variants/<variant_id>", methods=["POST"])
+def edit_variant(product_id, variant_id):
+    """Change a variant's access days."""
+    product = get_owned(Product, product_id)
+    variant = get_child(PriceVariant, variant_id, PriceVariant.product, product)
+    variant_form = VariantForm(obj=variant)
+    if variant_form.validate_on_submit():
+        variant.name = variant_form.name.data.strip()
+        variant.access_days = variant_form.access_days.data
+        variant.save(only=[PriceVariant.name, PriceVariant.access_days])
+        flash(f"Variant “{variant.name}” saved.", "success")
+        return redirect(url_for("products.show", product_id=product.id))
+    return _page(product, ProductForm(obj=product, formdata=None), variant_form)
+
+
+@bp.route("/<product_id>/add-undo", methods=["POST"])
+def add_undo(product_id):
+    """One click: add the expiry automations that undo this product's purchase ones."""
+    product = get_owned(Product, product_id)
+    created = automations.add_undo(product)
+    flash(f"Added {len(created)} automation(s) that undo the purchase when access ends.", "success")
+    return redirect(url_for("products.show", product_id=product.id))

@@ -1,19 +1,128 @@
-"""Settings → Webhooks: the checkout's endpoint and its signing secret."""
+"""Settings → Webhooks: the checkout's endpoint, its secret, and a test order."""
 
-from flask import Blueprint, url_for
+import json
+import uuid
+
+import requests
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from standardwebhooks.webhooks import Webhook
 
+from webapp import crypto
+from webapp.accounts.domain import new_webhook_secret
+from webapp.db import db, utcnow
+from webapp.models import Order, Product, Seller
 from webapp.pages import render
 from webapp.services import settings as app_settings
+from webapp.tenancy import get_owned, owned_query
+from webapp.webhooks.receiver import PREVIOUS_SECRET_VALID, secrets_of
 
-bp = Blueprint("webhooks", __name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 
-@bp.route("/settings/webhooks")
+@bp.before_request
 @login_required
+def _login():
+    """Every page here is the seller's."""
+
+
+def endpoint_url(seller):
+    """The URL to paste into the checkout."""
+    return f"{app_settings().public_url.rstrip('/')}/hooks/{seller.webhook_endpoint_id}"
+
+
+def _context(revealed=False):
+    seller = current_user
+    rotated = seller.webhook_rotated_at
+    return {
+        "endpoint": endpoint_url(seller),
+        "secret": secrets_of(seller)[0] if revealed else None,
+        "previous_until": rotated + PREVIOUS_SECRET_VALID
+        if rotated and len(secrets_of(seller)) > 1
+        else None,
+        "products": list(owned_query(Product).order_by(Product.name)),
+    }
+
+
+@bp.route("/")
 def settings():
-    """The endpoint URL to paste into the checkout."""
-    endpoint = app_settings().public_url.rstrip("/") + url_for("webhooks.settings").replace(
-        "/settings/webhooks", f"/hooks/{current_user.webhook_endpoint_id}"
+    """The endpoint, the (hidden) secret, rotation and the test order."""
+    return render("webhooks/settings.html", **_context())
+
+
+@bp.route("/secret", methods=["POST"])
+def reveal():
+    """Show the secret (htmx swaps the secret box; POST so it is never cached)."""
+    return render("webhooks/settings.html", "partials/_webhook_secret.html", **_context(True))
+
+
+@bp.route("/rotate", methods=["POST"])
+def rotate():
+    """New secret; the previous one keeps verifying for 24 hours."""
+    with db.atomic():
+        seller = Seller.get_by_id(current_user.id)
+        seller.webhook_previous_secret = seller.webhook_secret
+        seller.webhook_secret = crypto.encrypt(new_webhook_secret())
+        seller.webhook_rotated_at = utcnow()
+        seller.save()
+    flash("New secret created. The previous one keeps working for 24 hours.", "success")
+    return redirect(url_for("webhooks.settings"))
+
+
+def test_order_body(product):
+    """A realistic `order.paid` for the seller's product, as the checkout would send it."""
+    n = uuid.uuid4().hex[:8]
+    return json.dumps(
+        {
+            "type": "order.paid",
+            "data": {
+                "order_id": f"test_{n}",
+                "product_id": product.external_id if product else "test-product",
+                "product_name": product.name if product else "Test product",
+                "variant_id": None,
+                "variant_name": None,
+                "customer": {"email": f"test-buyer-{n}@example.com", "name": "Test buyer"},
+                "paid_at": utcnow().isoformat(),
+                "subscription_id": None,
+                "period_end": None,
+            },
+        }
     )
-    return render("webhooks/settings.html", endpoint=endpoint)
+
+
+@bp.route("/test", methods=["POST"])
+def send_test():
+    """Sign a real `order.paid` and POST it to our own endpoint, like the checkout does."""
+    seller = Seller.get_by_id(current_user.id)
+    product_id = request.form.get("product")
+    product = get_owned(Product, product_id) if product_id else None
+    body = test_order_body(product)
+    webhook_id = f"msg_test_{uuid.uuid4().hex}"
+    now = utcnow()
+    signature = Webhook(crypto.decrypt(seller.webhook_secret)).sign(webhook_id, now, body)
+    # Post to the server answering this request, so the test crosses the real door.
+    url = request.host_url.rstrip("/") + f"/hooks/{seller.webhook_endpoint_id}"
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+    try:
+        response = requests.post(url, data=body, headers=headers, timeout=15)
+    except requests.RequestException as exc:
+        flash(f"The test order could not reach {url}: {exc}", "error")
+        return redirect(url_for("webhooks.settings"))
+    if response.status_code != 202:
+        flash(f"The endpoint answered {response.status_code}: {response.text[:200]}", "error")
+        return redirect(url_for("webhooks.settings"))
+    seller.webhook_tested_at = utcnow()
+    seller.save(only=[Seller.webhook_tested_at])
+    answer = response.json()
+    order = Order.get((Order.seller == seller.id) & (Order.external_id == answer["order_id"]))
+    flash(
+        f"Test order {answer['order_id']} accepted. Open the claim link as the buyer: "
+        f"{answer['claim_url']}",
+        "success",
+    )
+    return redirect(url_for("orders.show", order_id=order.id))

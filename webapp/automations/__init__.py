@@ -1,0 +1,102 @@
+"""Automations of an app: create, switch on and off, delete; the live role list."""
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.apps import connection
+from webapp.automations import domain
+from webapp.automations.forms import NEW_ROLE, AutomationForm
+from webapp.models import App, Automation, Product
+from webapp.pages import is_htmx, render
+from webapp.services import get_discord
+from webapp.tenancy import get_child, get_owned, owned_query
+
+bp = Blueprint("automations", __name__, url_prefix="/apps/<app_id>/automations")
+
+
+@bp.before_request
+@login_required
+def _login():
+    """Every page here is the seller's."""
+
+
+def _products():
+    return list(owned_query(Product).order_by(Product.name))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new(app_id):
+    """Attach an automation to the app (for one product or any)."""
+    app = get_owned(App, app_id)
+    form = AutomationForm().fill(_products(), app)
+    if request.method == "GET" and request.args.get("product"):
+        form.product.data = request.args["product"]
+    if form.validate_on_submit():
+        try:
+            automation = _create(app, form)
+        except domain.AutomationError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(f"Automation saved: {_describe(automation)}.", "success")
+            if form.product.data:
+                return redirect(url_for("products.show", product_id=form.product.data))
+            return redirect(url_for("apps.show", app_id=app.id))
+    return render("automations/new.html", app=app, form=form, status=422 if form.errors else 200)
+
+
+def _create(app, form):
+    product = get_owned(Product, form.product.data) if form.product.data else None
+    role_id = form.role.data if form.action.data in domain.ROLE_ACTIONS else None
+    if role_id == NEW_ROLE:
+        name = (form.new_role_name.data or "").strip()
+        if not name:
+            raise domain.AutomationError("new_role_name", "Name the new role.")
+        role_id = domain.create_role(app, get_discord(), name)["id"]
+    role = domain.validate(app, form.event.data, form.action.data, role_id)
+    return Automation.create(
+        seller=current_user.id,
+        app=app.id,
+        product=product.id if product else None,
+        event=form.event.data,
+        action=form.action.data,
+        role_id=role_id,
+        role_name=role["name"] if role else "",
+        enabled=form.enabled.data,
+    )
+
+
+def _describe(a):
+    role = f" “{a.role_name}”" if a.role_name else ""
+    return f"{domain.LABELS[a.event]} → {domain.LABELS[a.action]}{role}"
+
+
+@bp.route("/roles")
+def roles(app_id):
+    """The role picker, from the server's live role list (htmx)."""
+    app = get_owned(App, app_id)
+    if app.guild_id:
+        connection.refresh(app, get_discord())
+    form = AutomationForm(formdata=None).fill([], app)
+    return render("automations/new.html", "partials/_role_picker.html", app=app, form=form)
+
+
+@bp.route("/<automation_id>/toggle", methods=["POST"])
+def toggle(app_id, automation_id):
+    """Switch an automation on or off (htmx: the row replaces itself)."""
+    app = get_owned(App, app_id)
+    automation = get_child(Automation, automation_id, Automation.app, app)
+    automation.enabled = not automation.enabled
+    automation.save(only=[Automation.enabled])
+    if not is_htmx():
+        return redirect(url_for("apps.show", app_id=app.id))
+    return render("partials/_automation_row.html", app=app, automation=automation)
+
+
+@bp.route("/<automation_id>/delete", methods=["POST"])
+def delete(app_id, automation_id):
+    """Delete an automation; what it already did stays recorded on the orders."""
+    app = get_owned(App, app_id)
+    automation = get_child(Automation, automation_id, Automation.app, app)
+    automation.delete_instance()
+    flash("Automation deleted.", "info")
+    return redirect(url_for("apps.show", app_id=app.id))

@@ -1,0 +1,43 @@
+"""Mail: claim links to buyers over SMTP_URL, or into the log when it is not set."""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("rolegate.mail")
+
+
+def claim_message(order, url, sender):
+    """The email that gives a buyer their claim link."""
+    product = order.product.name if order.product_id else "your purchase"
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = order.customer.email
+    message["Subject"] = f"Join the community of {product}"
+    message.set_content(
+        f"Hello {order.customer.name or ''},\n\n"
+        f"Thank you for buying {product}. Open this link to connect your Discord account and "
+        f"join the community:\n\n{url}\n\n"
+        "The link is yours: do not share it.\n"
+    )
+    return message
+
+
+def send(message, smtp_url):
+    """Send through smtp://user:pass@host:port (STARTTLS) or smtps://…; log when unset."""
+    if not smtp_url:
+        log.info("mail (SMTP_URL not set) to %s: %s\n%s", message["To"], message["Subject"],
+                 message.get_content())  # fmt: skip
+        return False
+    parts = urlsplit(smtp_url)
+    secure = parts.scheme == "smtps"
+    port = parts.port or (465 if secure else 587)
+    client = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    with client(parts.hostname, port, timeout=20) as smtp:
+        if not secure and parts.scheme != "smtp+plain":
+            smtp.starttls()
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(message)
+    return True

@@ -1,0 +1,38 @@
+"""An order's story: webhook events, Discord actions and grants, in time order."""
+
+import json
+
+from webapp.models import Action, Grant, WebhookEvent
+
+END_REASONS = {
+    "time_limit": "the product's time limit",
+    "subscription": "the subscription ended",
+    "subscription_grace": "the subscription's paid period (plus grace) unless it renews",
+    "refund": "a refund",
+    "manual": "set by you",
+}
+
+
+def entries(order):
+    """Timeline entries, oldest first: dicts with at, kind and the row."""
+    items = []
+    for event in WebhookEvent.select().where(WebhookEvent.order == order.id):
+        items.append({"at": event.received_at, "kind": "event", "row": event,
+                      "payload": json.loads(event.payload)})  # fmt: skip
+    for action in Action.select().where(Action.order == order.id):
+        items.append({"at": action.created_at, "kind": "action", "row": action})
+    for grant in Grant.select().where(Grant.order == order.id):
+        if grant.granted_at:
+            items.append({"at": grant.granted_at, "kind": "grant", "row": grant})
+        if grant.revoked_at:
+            items.append({"at": grant.revoked_at, "kind": "release", "row": grant})
+    return sorted(items, key=lambda e: (e["at"], e["kind"] != "event"))
+
+
+def working(order):
+    """True while some action of the order is queued or running (the page keeps polling)."""
+    return (
+        Action.select()
+        .where((Action.order == order.id) & Action.status.in_(("queued", "running")))
+        .exists()
+    )

@@ -1,0 +1,42 @@
+"""Forms of the Products pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+DAYS_HELP = (
+    "Leave empty for access with no time limit. Counted from each payment; for a "
+    "subscription, each renewal gives this many days from its payment."
+)
+
+
+class ProductForm(FlaskForm):
+    """A product as the checkout names it."""
+
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    external_id = StringField(
+        "Checkout product id",
+        validators=[
+            InputRequired(),
+            Length(max=128),
+            Regexp(r"^\S+$", message="The id has no spaces (copy it from your checkout)."),
+        ],
+    )
+    access_days = IntegerField(
+        "Remove access after how many days",
+        validators=[Optional(), NumberRange(min=1, max=36500, message="Between 1 and 36500 days.")],
+    )
+
+
+class VariantForm(FlaskForm):
+    """A price variant; its access days win over the product's."""
+
+    name = StringField("Variant name", validators=[InputRequired(), Length(max=200)])
+    external_id = StringField(
+        "Checkout variant id",
+        validators=[InputRequired(), Length(max=128), Regexp(r"^\S+$", message="No spaces.")],
+    )
+    access_days = IntegerField(
+        "Remove access after how many days",
+        validators=[Optional(), NumberRange(min=1, max=36500, message="Between 1 and 36500 days.")],
+    )
