@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.checkout",
     "tests.fixtures.world",
+    "tests.fixtures.sandbox",
 ]
 
 
