@@ -62,7 +62,11 @@ def dispatch(rest):
     state = g.state
     path = "/" + rest
     found = next(
-        ((m, t, p.match(path), f) for m, t, p, f in ROUTES if m == request.method and p.match(path)),
+        (
+            (m, t, p.match(path), f)
+            for m, t, p, f in ROUTES
+            if m == request.method and p.match(path)
+        ),
         None,
     )
     if found is None:

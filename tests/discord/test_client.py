@@ -64,7 +64,9 @@ def test_role_changes_carry_the_user_agent_and_an_audit_log_reason(client, insta
         (340015, 403, e.OnboardingRequired, "onboarding"),
     ],
 )
-def test_each_permanent_error_maps_to_its_exception_and_sentence(client, installed, code, status, cls, words):
+def test_each_permanent_error_maps_to_its_exception_and_sentence(
+    client, installed, code, status, cls, words
+):
     installed.fault(method="PUT", path="/roles/", status=status, code=code, count=1)
     with pytest.raises(cls) as caught:
         client.add_role(GUILD, ANN, PRO, reason="test")
@@ -110,7 +112,11 @@ def test_a_5xx_that_persists_is_retryable_not_permanent(client, installed):
 
 
 def test_a_bucket_at_zero_makes_the_client_wait_instead_of_sending(client, installed):
-    installed.limits(routes={"PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 3, "per": 1.0}})
+    installed.limits(
+        routes={
+            "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 3, "per": 1.0}
+        }
+    )
     started = time.monotonic()
     for _ in range(7):
         client.add_role(GUILD, ANN, PRO, reason="x")
@@ -121,7 +127,11 @@ def test_a_bucket_at_zero_makes_the_client_wait_instead_of_sending(client, insta
 
 
 def test_a_long_wait_becomes_retry_after_instead_of_sleeping(installed, redis_conn):
-    installed.limits(routes={"PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 1, "per": 30.0}})
+    installed.limits(
+        routes={
+            "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 1, "per": 30.0}
+        }
+    )
     client = DiscordHTTP(installed.url, seed.BOT_TOKEN, redis_conn, max_wait=0.5)
     client.add_role(GUILD, ANN, PRO, reason="x")
     with pytest.raises(e.RateLimited) as caught:
@@ -147,16 +157,27 @@ def _hammer(url, redis_url, n, start_at):
         client.add_role(GUILD, ANN, PRO, reason="hammer")
 
 
-def test_two_processes_hammering_one_bucket_get_no_more_429s_than_discovery(installed, redis_url, redis_conn):
-    installed.limits(routes={"PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 5, "per": 1.0}})
+def test_two_processes_hammering_one_bucket_get_no_more_429s_than_discovery(
+    installed, redis_url, redis_conn
+):
+    installed.limits(
+        routes={
+            "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": {"limit": 5, "per": 1.0}
+        }
+    )
     ctx = multiprocessing.get_context("spawn")
     start_at = time.time() + 1.5
-    procs = [ctx.Process(target=_hammer, args=(installed.url, redis_url, 12, start_at)) for _ in range(2)]
+    procs = [
+        ctx.Process(target=_hammer, args=(installed.url, redis_url, 12, start_at)) for _ in range(2)
+    ]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
     stats = installed.stats()
-    assert stats["by_route"]["PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"] == 24 + stats["rate_limited"]
+    assert (
+        stats["by_route"]["PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"]
+        == 24 + stats["rate_limited"]
+    )
     assert stats["rate_limited"] <= 1  # at most the first discovery of the bucket

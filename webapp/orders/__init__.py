@@ -84,6 +84,7 @@ def _context(order):
         "working": timeline.working(order),
         "claim_url": claim_url(order),
         "end_reasons": timeline.END_REASONS,
+        "role_names": timeline.role_names(order),
         "now": utcnow(),
     }
 

@@ -2,7 +2,7 @@
 
 import json
 
-from webapp.models import Action, Grant, WebhookEvent
+from webapp.models import Action, App, Grant, WebhookEvent
 
 END_REASONS = {
     "time_limit": "the product's time limit",
@@ -11,6 +11,14 @@ END_REASONS = {
     "refund": "a refund",
     "manual": "set by you",
 }
+
+
+def role_names(order):
+    """Role id → name across the seller's apps, as last seen."""
+    names = {}
+    for app in App.select().where(App.seller == order.seller_id):
+        names.update({r["id"]: r["name"] for r in app.roles})
+    return names
 
 
 def entries(order):
