@@ -12,7 +12,7 @@ from datetime import timedelta
 from rq.job import Job, JobStatus
 
 from webapp.access import events
-from webapp.db import db, utcnow
+from webapp.db import utcnow
 from webapp.models import Action, Order
 from webapp.services import get_redis
 from workers import actions, expiry
@@ -76,22 +76,29 @@ def requeue_lost_actions(now):
     """Queued actions whose job is gone, and running ones whose worker died, run again."""
     conn = get_redis()
     timeout = timedelta(seconds=actions.run_action.rq_options["timeout"] + 30)
-    with db.atomic():
-        # A worker killed mid-job leaves the action running: hand it back to the queue.
+    # A worker killed mid-job leaves the action running (and its job "started"): hand it back.
+    dead = [
+        a.id
+        for a in Action.select(Action.id).where(
+            (Action.status == "running") & (Action.started_at <= now - timeout)
+        )
+    ]
+    if dead:
         (
-            Action.update(status="queued", next_attempt_at=now, updated_at=now, job_id="")
-            .where((Action.status == "running") & (Action.started_at <= now - timeout))
+            Action.update(status="queued", next_attempt_at=utcnow(), updated_at=utcnow(), job_id="")
+            .where(Action.id.in_(dead) & (Action.status == "running"))
             .execute()
         )
-    lost = []
+    lost = list(dead)
     stale = Action.select(Action.id, Action.job_id).where(
         (Action.status == "queued") & (Action.next_attempt_at <= now - QUEUED_GRACE)
-    )
+        & Action.id.not_in(dead or [0])
+    )  # fmt: skip
     for action in stale.limit(5000):
         if not _job_alive(action.job_id or actions.job_id(action.id), conn):
             lost.append(action.id)
     if lost:
-        Action.update(job_id="", next_attempt_at=now).where(Action.id.in_(lost)).execute()
+        Action.update(job_id="", next_attempt_at=utcnow()).where(Action.id.in_(lost)).execute()
         actions.enqueue(lost)
     return len(lost)
 
