@@ -27,6 +27,10 @@ def open_database(url):
         return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        # A pool per process: opening a PostgreSQL connection per request costs milliseconds.
+        url = "postgresql+pool://" + url[len("postgresql://") :]
+        return connect(url, max_connections=32, stale_timeout=300, timeout=10)
     return connect(url)
 
 
@@ -44,11 +48,8 @@ def bind(url):
 
 
 def init_app(app):
-    """Connect per request and close at teardown."""
-
-    @app.before_request
-    def _connect():
-        db.connect(reuse_if_open=True)
+    """Connect on a request's first query (peewee's autoconnect); close (or return to the
+    pool) at teardown."""
 
     @app.teardown_appcontext
     def _close(exc):
@@ -77,3 +78,15 @@ class BaseModel(peewee.Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def write_transaction():
+    """A transaction that will write after reading.
+
+    SQLite cannot upgrade a read transaction to a write one while another writer commits
+    (it fails at once with "database is locked"); BEGIN IMMEDIATE takes the write lock up
+    front and waits for it (busy_timeout). PostgreSQL needs nothing special.
+    """
+    if isinstance(db.obj, peewee.SqliteDatabase) and db.transaction_depth() == 0:
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()

@@ -48,6 +48,12 @@ CHECKS = {
 }
 
 
+@bp.route("/healthz/live")
+def live():
+    """Liveness: the web process answers (no dependency checked)."""
+    return jsonify(status="ok")
+
+
 @bp.route("/healthz")
 def healthz():
     """200 with each part's state when all are up, else 503 naming what is down."""

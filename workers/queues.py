@@ -9,8 +9,9 @@ ACTIONS = "rolegate-actions"  # Discord operations of the outbox
 EXPIRY = "rolegate-expiry"  # end-of-access jobs fired by the scheduler
 MAINTENANCE = "rolegate-maintenance"  # sweeper, mail, housekeeping
 
-# A worker takes from the first non-empty queue in this order.
-QUEUES = (ACTIONS, EXPIRY, MAINTENANCE)
+# A worker takes from the first non-empty queue in this order: expiries are quick
+# database work and must start on time, even behind a backlog of rate-limited actions.
+QUEUES = (EXPIRY, ACTIONS, MAINTENANCE)
 
 
 def queue(name):

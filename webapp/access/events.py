@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from webapp.access import catalog, dispatch, planner
-from webapp.db import db, utcnow
+from webapp.db import utcnow, write_transaction
 from webapp.models import Order
 
 # An expiry that fires a moment early (clock skew between machines) still counts as due.
@@ -37,7 +37,7 @@ def _save(order, *fields):
 def order_paid(seller, data):
     """An `order.paid` event: the order gets access and its purchase actions (idempotent)."""
     paid_at = data["paid_at"]
-    with db.atomic():
+    with write_transaction():
         product = catalog.product_for(seller.id, data["product_id"], data.get("product_name"))
         variant = catalog.variant_for(product, data.get("variant_id"), data.get("variant_name"))
         customer = catalog.customer_for(
@@ -77,7 +77,7 @@ def order_paid(seller, data):
 def order_refunded(seller, data):
     """An `order.refunded` event: access ends at once and what it granted is revoked."""
     now = utcnow()
-    with db.atomic():
+    with write_transaction():
         order = Order.get_or_none(
             (Order.seller == seller.id) & (Order.external_id == data["order_id"])
         )
@@ -117,7 +117,7 @@ def subscription_renewed(seller, data):
     period_end = data["period_end"]
     paid_at = data.get("paid_at") or utcnow()
     changed = []
-    with db.atomic():
+    with write_transaction():
         for order in _subscription_orders(seller, data["subscription_id"]):
             if order.status == "refunded" or order.subscription_ended_at or order.paid_at is None:
                 continue
@@ -140,7 +140,7 @@ def subscription_ended(seller, data):
     """The subscription stopped: access ends at `ended_at` (now when it is in the past)."""
     ended_at = data["ended_at"]
     changed = []
-    with db.atomic():
+    with write_transaction():
         for order in _subscription_orders(seller, data["subscription_id"]):
             if order.subscription_ended_at is not None:
                 continue
@@ -153,7 +153,7 @@ def subscription_ended(seller, data):
         if order.status == "active" and order.access_ends_at <= utcnow() + EARLY:
             expire(order.id)
         else:
-            with db.atomic():
+            with write_transaction():
                 dispatch.schedule_expiry(order)
     return changed
 
@@ -168,7 +168,7 @@ def _restart_if_ended(order):
 def expire(order_id):
     """End the order's access if it is due; plan its expiry actions. False when not due."""
     now = utcnow()
-    with db.atomic():
+    with write_transaction():
         updated = (
             Order.update(status="expired", ended_at=now, updated_at=now)
             .where(
@@ -189,7 +189,7 @@ def expire(order_id):
 
 def end_access_now(order):
     """The seller ends the order's access now; expiry automations run."""
-    with db.atomic():
+    with write_transaction():
         now = utcnow()
         if order.status != "active":
             return False
@@ -204,7 +204,7 @@ def extend_access(order, days):
         raise ValueError("A refunded order cannot be extended.")
     if order.access_ends_at is None:
         raise ValueError("This order's access has no end, so there is nothing to extend.")
-    with db.atomic():
+    with write_transaction():
         now = utcnow()
         start = order.access_ends_at if order.access_ends_at and order.access_ends_at > now else now
         order.access_ends_at = start + timedelta(days=days)

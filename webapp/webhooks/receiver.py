@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from webapp import crypto
 from webapp.access import events
-from webapp.db import db, utcnow
+from webapp.db import utcnow, write_transaction
 from webapp.models import Seller, WebhookEvent
 from webapp.security import csrf, limiter
 from webapp.services import settings
@@ -83,7 +83,17 @@ def _read_body():
 @limiter.exempt
 def receive(endpoint_id):
     """Accept a checkout event; the same webhook-id again answers the same, doing nothing."""
-    seller = Seller.get_or_none(Seller.webhook_endpoint_id == endpoint_id)
+    seller = (
+        Seller.select(
+            Seller.id,
+            Seller.webhook_secret,
+            Seller.webhook_previous_secret,
+            Seller.webhook_rotated_at,
+            Seller.subscription_grace_days,
+        )  # fmt: skip
+        .where(Seller.webhook_endpoint_id == endpoint_id)
+        .first()
+    )
     if seller is None:
         return _error(404, "unknown webhook endpoint")
     body = _read_body()
@@ -95,11 +105,9 @@ def receive(endpoint_id):
             401, "signature does not verify (wrong secret, changed body or stale timestamp)"
         )
     webhook_id = headers["webhook-id"][:255]
-    known = WebhookEvent.get_or_none(
-        (WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id)
-    )
+    known = _known(seller, webhook_id)
     if known is not None:
-        return jsonify(json.loads(known.response)), 200
+        return known
     try:
         kind, data = parse(body)
     except PayloadError as exc:
@@ -109,25 +117,34 @@ def receive(endpoint_id):
             return _record_and_apply(seller, webhook_id, kind, data, body)
         except peewee.IntegrityError:
             # A concurrent delivery of the same event won the race: answer as it did.
-            known = WebhookEvent.get_or_none(
-                (WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id)
-            )
+            known = _known(seller, webhook_id)
             if known is not None:
-                return jsonify(json.loads(known.response)), 200
+                return known
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
+def _known(seller, webhook_id):
+    """The stored answer to a webhook-id already received, or None."""
+    row = (
+        WebhookEvent.select(WebhookEvent.response)
+        .where((WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id))
+        .first()
+    )
+    return (jsonify(json.loads(row.response)), 200) if row is not None else None
+
+
 def _record_and_apply(seller, webhook_id, kind, data, body):
-    with db.atomic():
-        event = WebhookEvent.create(
-            seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8")
-        )
+    with write_transaction():
         result = APPLY[kind](seller, data)
         answer = _answer(kind, result)
-        event.order = result if kind.startswith("order.") else (result[0] if result else None)
-        event.response = json.dumps(answer)
-        event.processed_at = utcnow()
-        event.save()
+        order = result if kind.startswith("order.") else (result[0] if result else None)
+        now = utcnow()
+        # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
+        WebhookEvent.insert(
+            seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8"),
+            order=order.id if order else None, response=json.dumps(answer), received_at=now,
+            processed_at=now,
+        ).execute()  # fmt: skip
     return jsonify(answer), 202

@@ -1,0 +1,113 @@
+"""Signed webhooks per second through the Procfile's gunicorn, against a trivial endpoint."""
+
+import http.client
+import json
+import multiprocessing
+import time
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from standardwebhooks.webhooks import Webhook
+
+from bench.harness import percentile
+
+CONCURRENCY = 8  # 2 client processes x 4 threads, on the same 2 cores as the server
+
+
+def _client(args):
+    """Send the given requests over keep-alive-less http.client; return latencies and errors."""
+    import threading
+
+    url, requests_, threads = args
+    parts = urlsplit(url)
+    latencies, errors = [], [0]
+    lock = threading.Lock()
+    chunks = [requests_[i::threads] for i in range(threads)]
+
+    def run(chunk):
+        for method, path, body, headers, expected in chunk:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            started = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            conn.close()
+            with lock:
+                latencies.append(elapsed)
+                if response.status != expected:
+                    errors[0] += 1
+
+    pool = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return latencies, errors[0]
+
+
+def load(url, requests_, processes=2, threads=4):
+    """(requests per second, p50 s, p99 s, errors) for requests_ sent by processes x threads."""
+    ctx = multiprocessing.get_context("spawn")
+    parts = [requests_[i::processes] for i in range(processes)]
+    with ctx.Pool(processes) as pool:
+        started = time.perf_counter()
+        results = pool.map(_client, [(url, p, threads) for p in parts])
+        elapsed = time.perf_counter() - started
+    latencies = [x for lat, _ in results for x in lat]
+    return (
+        len(latencies) / elapsed,
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+        sum(e for _, e in results),
+    )
+
+
+def signed_orders(endpoint_path, secret, n):
+    """n distinct `order.paid` webhooks, signed now."""
+    hook = Webhook(secret)
+    out = []
+    for i in range(n):
+        webhook_id = f"msg_{uuid.uuid4().hex}"
+        now = datetime.now(UTC)
+        body = json.dumps({"type": "order.paid", "data": {
+            "order_id": f"bench_{i}_{webhook_id[-6:]}", "product_id": "course-pro",
+            "product_name": "Course Pro", "customer": {"email": f"buyer{i}@example.com", "name": "B"},
+            "paid_at": now.isoformat(), "subscription_id": None, "period_end": None}})  # fmt: skip
+        headers = {"content-type": "application/json", "webhook-id": webhook_id,
+                   "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": hook.sign(webhook_id, now, body)}  # fmt: skip
+        out.append(("POST", endpoint_path, body, headers, 202))
+    return out
+
+
+def run(stack, n=3000):
+    """Rows for webhooks/s vs the trivial endpoint, and latency."""
+    from webapp import crypto
+    from webapp.accounts.domain import create_seller
+    from webapp.db import db
+
+    stack.flask_app()
+    with db.connection_context():
+        seller = create_seller("bench@example.com", "bench password!")
+        secret = crypto.decrypt(seller.webhook_secret)
+    url = stack.processes.web(workers=4)
+    trivial = [("GET", "/healthz/live", None, {}, 200)] * n
+    load(url, trivial[:200])  # warm up
+    trivial_rate, t50, t99, t_err = load(url, trivial)
+    hooks = signed_orders(f"/hooks/{seller.webhook_endpoint_id}", secret, n)
+    hook_rate, h50, h99, h_err = load(url, hooks)
+    return {"trivial_per_s": trivial_rate, "trivial_p50": t50, "trivial_p99": t99,
+            "webhooks_per_s": hook_rate, "ratio": hook_rate / trivial_rate,
+            "p50": h50, "p99": h99, "errors": h_err + t_err, "n": n}  # fmt: skip
+
+
+if __name__ == "__main__":
+    from bench.harness import Stack
+
+    stack = Stack()
+    try:
+        print(run(stack))
+    finally:
+        stack.close()
