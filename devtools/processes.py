@@ -53,7 +53,7 @@ class Processes:
         rq = str(Path(sys.executable).with_name("rq"))
         log = open(self.log_dir / f"worker-{len(self.running)}.log", "w")
         process = subprocess.Popen(
-            [rq, "worker", "-c", "workers.rq_settings", *extra],
+            [rq, "worker", "-c", "workers.rq_settings", "-w", "workers.worker.RolegateWorker", *extra],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         process.log_path = log.name

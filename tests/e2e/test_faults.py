@@ -85,6 +85,7 @@ def test_a_worker_killed_mid_expiry_leaves_no_access_after_the_sweep(world, sand
     victim.wait()
     assert world.member_roles(ANN) == ["Pro"]
     processes.worker()
+    processes.scheduler()
     with db.connection_context():
         # Later (past the job timeout) the sweeper finds the action a dead worker left.
         later = utcnow() + timedelta(seconds=120)

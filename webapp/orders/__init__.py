@@ -72,7 +72,7 @@ def index():
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return render(
-        "orders/index.html", "partials/_order_rows.html", orders=rows, q=q, status=status,
+        "orders/index.html", "partials/_order_rows.html", orders=rows, q=q, shown=status,
         filters=FILTERS, next_before=rows[-1].id if more else None,
     )  # fmt: skip
 

@@ -1,0 +1,62 @@
+"""`make bench`: run every benchmark on this machine and print one table with the goals."""
+
+import os
+import platform
+import sys
+import time
+
+from bench import discord_rate, expiry, latency, orders_page, webhooks
+from bench.harness import Stack
+
+
+def _stack_run(fn):
+    stack = Stack()
+    try:
+        return fn(stack)
+    finally:
+        stack.close()
+
+
+def main():
+    """Run each benchmark on a fresh stack; print a Markdown table."""
+    started = time.time()
+    rows = []
+    rates = _stack_run(discord_rate.run)
+    for r in rates:
+        ok = r["ratio"] >= 0.95 and r["share_429"] <= 0.005
+        rows.append((f"Discord rate achieved / permitted, {r['workers']} worker(s)", "≥ 0.95, 429s ≤ 0.5 %",
+                     f"{r['ratio']:.2f} ({r['achieved_per_s']:.1f}/{r['permitted_per_s']:.0f} per s), "
+                     f"429s {100 * r['share_429']:.2f} %", ok))  # fmt: skip
+    w = _stack_run(webhooks.run)
+    rows.append(("signed webhooks/s accepted / trivial endpoint (same run)", "≥ 0.25, p99 < 50 ms, 0 errors",
+                 f"{w['ratio']:.2f} ({w['webhooks_per_s']:.0f}/{w['trivial_per_s']:.0f} per s), "
+                 f"p50 {1000 * w['p50']:.0f} ms, p99 {1000 * w['p99']:.0f} ms, {w['errors']} errors",
+                 w["ratio"] >= 0.25 and w["p99"] < 0.05 and w["errors"] == 0))  # fmt: skip
+    lat = _stack_run(latency.run)
+    rows.append(("webhook → role for a linked buyer", "p50 < 1 s",
+                 f"p50 {1000 * lat['p50']:.0f} ms, p95 {1000 * lat['p95']:.0f} ms", lat["p50"] < 1))  # fmt: skip
+    e = _stack_run(expiry.run)
+    rows.append(("expiry lateness, 1,000 due in one minute", "p99 ≤ 5 s",
+                 f"p50 {e['p50']:.2f} s, p99 {e['p99']:.2f} s", e["p99"] <= 5))  # fmt: skip
+    rows.append(("Discord rate while those expiries drain / permitted", "≥ 0.95",
+                 f"{e['ratio']:.2f} ({e['discord_rate']:.1f}/{e['permitted']} per s)", e["ratio"] >= 0.95))  # fmt: skip
+    rows.append(("Redis bytes per scheduled expiry (10,000 scheduled)", "≤ 2,000",
+                 f"{e['bytes_per_expiry']:.0f}", e["bytes_per_expiry"] <= 2000))  # fmt: skip
+    o = _stack_run(orders_page.run)
+    worst = max(v["p95_ms"] for v in o.values())
+    detail = ", ".join(f"{k} {v['p95_ms']:.0f}" for k, v in o.items())
+    rows.append(
+        ("Orders page with 100,000 orders, server time p95 (ms)", "< 100 ms", detail, worst < 100)
+    )
+    db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    print(f"\nRolegate benchmarks — {platform.node()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {db}, {time.time() - started:.0f} s\n")  # fmt: skip
+    print("| figure | goal | measured | met |")
+    print("| --- | --- | --- | --- |")
+    for figure, goal, measured, ok in rows:
+        print(f"| {figure} | {goal} | {measured} | {'yes' if ok else 'NO'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The seller's dashboard pages: products, automations, orders, webhook settings."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.fixtures.app import csrf_from
+from tests.fixtures.checkout import Checkout
+from tests.fixtures.world import GUILD, SECOND_GUILD, role_id
+from webapp.db import db
+from webapp.models import Automation, PriceVariant, Product, Seller
+
+
+def post_form(client, page_url, action_url, data):
+    token = csrf_from(client.get(page_url).get_data(as_text=True))
+    return client.post(action_url, data={**data, "csrf_token": token})
+
+
+def test_products_are_created_edited_and_given_variants_whose_days_win(client, auth):
+    auth.signup()
+    created = post_form(client, "/products/new", "/products/new",
+                        {"name": "Course Pro", "external_id": "course-pro", "access_days": "30"})  # fmt: skip
+    assert created.status_code == 302
+    url = created.headers["Location"]
+    page = post_form(client, url, url.rstrip("/") + "/variants",
+                     {"name": "Monthly", "external_id": "monthly", "access_days": "7"})  # fmt: skip
+    assert page.status_code == 302
+    with db.connection_context():
+        product = Product.get(Product.external_id == "course-pro")
+        variant = PriceVariant.get(PriceVariant.product == product.id)
+    assert product.access_days == 30 and variant.access_days == 7
+    html = client.get(url).get_data(as_text=True)
+    assert "Remove access after how many days" in html and "Monthly" in html
+
+
+def test_product_form_says_what_is_wrong(client, auth):
+    auth.signup()
+    post_form(client, "/products/new", "/products/new", {"name": "A", "external_id": "same"})
+    response = post_form(client, "/products/new", "/products/new",
+                         {"name": "B", "external_id": "same", "access_days": "0"})  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Between 1 and 36500 days." in html
+    response = post_form(
+        client, "/products/new", "/products/new", {"name": "B", "external_id": "same"}
+    )
+    assert "Another product already has this checkout id." in response.get_data(as_text=True)
+
+
+def test_a_webhook_names_a_new_product_and_it_appears(client, auth):
+    auth.signup()
+    with db.connection_context():
+        seller = Seller.get(Seller.email == "seller@example.com")
+    Checkout(client, seller).paid("ord_1", product_id="new-course", product_name="New Course")
+    assert "New Course" in client.get("/products/").get_data(as_text=True)
+
+
+def test_automation_refuses_expiry_add_to_server_with_a_sentence(world):
+    url = f"/apps/{world.discord_app.id}/automations/new"
+    response = post_form(
+        world.client, url, url, {"event": "expiry", "action": "add_to_server", "enabled": "y"}
+    )
+    assert response.status_code == 422
+    assert "cannot run when access ends" in response.get_data(as_text=True)
+
+
+def test_automation_refuses_a_role_above_the_bot_and_says_how_to_fix_it(world, sandbox):
+    app = world.connect(SECOND_GUILD, name="Second")  # there the bot's role is at the bottom
+    url = f"/apps/{app.id}/automations/new"
+    page = world.client.get(url).get_data(as_text=True)
+    assert "VIP" not in page.split('id="role"')[1].split("</select>")[0]  # not offered
+    response = post_form(world.client, url, url, {"event": "purchase", "action": "assign_role",
+                                                  "role": role_id(sandbox, SECOND_GUILD, "VIP")})  # fmt: skip
+    assert response.status_code == 422
+    assert "drag the Rolegate bot&#39;s role above it" in response.get_data(as_text=True)
+
+
+def test_automation_can_create_a_new_role_the_bot_manages(world, sandbox):
+    url = f"/apps/{world.discord_app.id}/automations/new"
+    response = post_form(world.client, url, url, {"event": "purchase", "action": "assign_role",
+                                                  "role": "__new__", "new_role_name": "Students",
+                                                  "enabled": "y"})  # fmt: skip
+    assert response.status_code == 302
+    with db.connection_context():
+        automation = Automation.get(Automation.role_name == "Students")
+    assert automation.role_id == role_id(sandbox, GUILD, "Students")
+
+
+def test_app_page_lists_automations_and_the_switch_toggles_with_htmx(world):
+    automation = world.automation("purchase", "assign_role", role="Pro")
+    url = f"/apps/{world.discord_app.id}"
+    page = world.client.get(url).get_data(as_text=True)
+    assert "Assign role “Pro”" in page
+    token = csrf_from(page)
+    row = world.client.post(f"{url}/automations/{automation.id}/toggle",
+                            headers={"HX-Request": "true", "X-CSRFToken": token})  # fmt: skip
+    assert "Off" in row.get_data(as_text=True) and "<html" not in row.get_data(as_text=True)
+    with db.connection_context():
+        assert not Automation.get_by_id(automation.id).enabled
+
+
+def test_product_page_flags_purchase_automations_nothing_undoes_and_one_click_adds_them(world):
+    world.checkout.paid("ord_1", product_id="course")
+    with db.connection_context():
+        product = Product.get(Product.external_id == "course")
+    world.automation("purchase", "assign_role", role="Pro", product=product.id)
+    url = f"/products/{product.id}"
+    assert "Access can end, but nothing is taken back" in world.client.get(url).get_data(
+        as_text=True
+    )
+    post_form(world.client, url, f"{url}/add-undo", {})
+    assert "Access can end, but nothing is taken back" not in world.client.get(url).get_data(
+        as_text=True
+    )
+    with db.connection_context():
+        undo = Automation.get((Automation.event == "expiry") & (Automation.product == product.id))
+    assert undo.action == "revoke_role" and undo.role_name == "Pro"
+
+
+def test_orders_are_searched_by_email_or_id_and_filtered(client, checkout, auth, seller):
+    auth.login()
+    checkout.paid("ord_a", email="ann@example.com")
+    checkout.paid("ord_b", email="bob@example.com")
+    checkout.refunded("ord_b")
+    page = client.get("/orders/?q=ann@").get_data(as_text=True)
+    assert "ord_a" in page and "ord_b" not in page
+    page = client.get("/orders/?q=ord_b").get_data(as_text=True)
+    assert "ord_b" in page and "ord_a" not in page
+    page = client.get("/orders/?status=refunded", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert "ord_b" in page and "ord_a" not in page and "<html" not in page
+
+
+def test_orders_ending_within_7_days_filter(client, checkout, auth, seller):
+    auth.login()
+    soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    checkout.paid("ord_soon", subscription_id="s1", period_end=soon)
+    checkout.paid("ord_later", subscription_id="s2", period_end=later)
+    page = client.get("/orders/?status=ending").get_data(as_text=True)
+    assert "ord_soon" in page and "ord_later" not in page
+
+
+def test_webhook_secret_is_revealed_on_request_and_rotation_keeps_the_old_one_a_day(
+    client, auth, seller
+):
+    auth.login()
+    page = client.get("/settings/webhooks/").get_data(as_text=True)
+    assert seller.webhook_endpoint_id in page and "whsec_" in page
+    token = csrf_from(page)
+    revealed = client.post(
+        "/settings/webhooks/secret", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    old_secret = (
+        revealed.get_data(as_text=True)
+        .split('id="secret" type="text" readonly value="')[1]
+        .split('"')[0]
+    )
+    assert old_secret.startswith("whsec_")
+    client.post("/settings/webhooks/rotate", data={"csrf_token": token})
+    with db.connection_context():
+        fresh = Seller.get_by_id(seller.id)
+    old = Checkout(client, fresh)
+    old.secret = old_secret
+    assert old.paid("ord_old_secret").status_code == 202  # still valid for 24 h
+    with db.connection_context():
+        Seller.update(webhook_rotated_at=datetime.now(UTC) - timedelta(hours=25)).execute()
+    assert old.paid("ord_too_late").status_code == 401
+
+
+def test_overview_checklist_follows_the_setup(world):
+    page = world.client.get("/overview").get_data(as_text=True)
+    assert 'Done:</span>\n      <a href="/apps/">Connect a Discord server' in page
+    assert 'To do:</span>\n      <a href="/products/">Add a product' in page
