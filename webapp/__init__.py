@@ -50,15 +50,16 @@ def create_app(config=None):
         claim,
         dashboard,
         health,
+        operations,
         orders,
         products,
         webhooks,
-    )  # fmt: skip
+    )
     from webapp.webhooks import receiver
 
     blueprints = (
-        accounts, apps, automations, claim, dashboard, health, orders, products, webhooks,
-        receiver,
+        accounts, apps, automations, claim, dashboard, health, operations, orders, products,
+        webhooks, receiver,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

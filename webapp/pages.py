@@ -22,3 +22,12 @@ def init_app(app):
     from webapp.automations.domain import LABELS
 
     app.jinja_env.globals.update(rolegate_version=__version__, labels=LABELS)
+
+    @app.context_processor
+    def operator():
+        from flask_login import current_user
+
+        from webapp.services import settings
+
+        allowed = current_user.is_authenticated and settings().is_operator(current_user.email)
+        return {"is_operator": allowed}

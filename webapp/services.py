@@ -6,7 +6,7 @@ once on start (or lazily through ensure_configured) — never at import time.
 
 import redis
 
-from webapp import crypto, db
+from webapp import crypto, db, logs
 from webapp.settings import Settings
 
 _settings = None
@@ -22,6 +22,7 @@ def configure(settings):
     _discord = None
     db.bind(settings.database_url)
     crypto.configure(settings.token_key)
+    logs.configure()
     return settings
 
 

@@ -42,6 +42,12 @@ class Settings:
     login_rate_limit: str = "10 per minute;50 per hour"
     signup_rate_limit: str = "5 per minute;30 per hour"
     discord_global_limit: int = 50
+    operator_emails: str = ""
+
+    def is_operator(self, email):
+        """May this seller see the Operations page? (Everyone in development by default.)"""
+        listed = {e.strip().lower() for e in self.operator_emails.split(",") if e.strip()}
+        return email.lower() in listed if listed or self.production else True
 
     @property
     def production(self):

@@ -214,9 +214,11 @@ def run_action(action_id):
         status, result = PERFORM[action.kind](action, discord)
     except RateLimited as exc:
         _retry(action, exc, delay=exc.retry_after, counts=False)
+        log.info("rate limited, again in %.1f s", exc.retry_after, extra=_ids(action, "queued"))
         return "rate limited"
     except RetryableError as exc:
         _retry(action, exc)
+        log.warning("Discord error, will retry: %s", exc, extra=_ids(action, "queued"))
         return "retry"
     except NeedsLink:
         Action.update(
@@ -226,11 +228,17 @@ def run_action(action_id):
         return "waiting for link"
     except (PermanentError, TokenError, DiscordError) as exc:
         _finish(action, "failed", "", **_error_fields(exc))
-        log.warning("action %s failed for good: %s", action.id, exc)
+        log.warning("action failed for good: %s", exc, extra=_ids(action, "failed"))
         return "failed"
     _finish(action, status, result, last_error="")
     _after_success(action)
+    log.info("action %s", status, extra=_ids(action, status))
     return status
+
+
+def _ids(action, status):
+    return {"action_id": action.id, "order_id": action.order_id, "seller_id": action.seller_id,
+            "kind": action.kind, "status": status}  # fmt: skip
 
 
 def _error_fields(exc):

@@ -21,7 +21,9 @@ def job_id(order_id):
 def expire_order(order_id):
     """Run the order's expiry if it is due (a renewed or ended order: nothing)."""
     expired = events.expire(order_id)
-    log.info("order %s %s", order_id, "expired" if expired else "not due: nothing to do")
+    log.info(
+        "expiry %s", "ran" if expired else "not due: nothing to do", extra={"order_id": order_id}
+    )
     return expired
 
 

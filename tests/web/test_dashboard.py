@@ -171,3 +171,26 @@ def test_overview_checklist_follows_the_setup(world):
     page = world.client.get("/overview").get_data(as_text=True)
     assert 'Done:</span>\n      <a href="/apps/">Connect a Discord server' in page
     assert 'To do:</span>\n      <a href="/products/">Add a product' in page
+
+
+def test_operations_page_shows_queues_workers_and_the_outbox(world):
+    world.automation("purchase", "assign_role", role="Pro")
+    world.checkout.paid("ord_1")
+    world.claim("ord_1", "200000000000000001")
+    page = world.client.get("/operations/").get_data(as_text=True)
+    assert "rolegate-actions" in page and "No worker is running" in page
+    assert "queued: 1" in page and "Oldest action waiting for a worker" in page
+
+
+def test_operations_page_is_404_for_sellers_not_listed_as_operators(
+    app_config, redis_conn, make_seller
+):
+    from tests.fixtures.app import Auth, empty_tables
+    from webapp import create_app
+
+    empty_tables()
+    app_config["OPERATOR_EMAILS"] = "ops@example.com"
+    client = create_app(app_config).test_client()
+    Auth(client).signup("seller@example.com")
+    assert client.get("/operations/").status_code == 404
+    assert "Operations" not in client.get("/overview").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """POST /hooks/<endpoint-id>: verify, record once, apply, answer (SPEC §5)."""
 
 import json
+import logging
 from datetime import timedelta
 
 import peewee
@@ -16,6 +17,7 @@ from webapp.services import settings
 from webapp.webhooks.payloads import PayloadError, parse
 
 bp = Blueprint("hooks", __name__)
+log = logging.getLogger("rolegate.webhooks")
 
 MAX_BODY = 64 * 1024
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
@@ -147,4 +149,6 @@ def _record_and_apply(seller, webhook_id, kind, data, body):
             order=order.id if order else None, response=json.dumps(answer), received_at=now,
             processed_at=now,
         ).execute()  # fmt: skip
+    log.info("webhook %s accepted", kind, extra={"seller_id": seller.id, "webhook_id": webhook_id,
+             "order_id": order.id if order else None})  # fmt: skip
     return jsonify(answer), 202
