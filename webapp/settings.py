@@ -43,6 +43,13 @@ class Settings:
     signup_rate_limit: str = "5 per minute;30 per hour"
     discord_global_limit: int = 50
     operator_emails: str = ""
+    # Seconds before each retry of a Discord action (SPEC §7); shortened by the fault tests.
+    action_backoff: str = "60,300,1800,7200,43200"
+
+    @property
+    def backoff(self):
+        """The retry delays, in seconds."""
+        return tuple(float(x) for x in self.action_backoff.split(",") if x.strip())
 
     def is_operator(self, email):
         """May this seller see the Operations page? (Everyone in development by default.)"""

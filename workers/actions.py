@@ -15,14 +15,12 @@ from webapp.discord.errors import (
     TokenError,
 )
 from webapp.models import Action, Customer, Order
-from webapp.services import get_discord, get_redis
+from webapp.services import get_discord, get_redis, settings
 from workers.jobs import job
 from workers.queues import ACTIONS, scheduler
 
 log = logging.getLogger("rolegate.actions")
 
-# SPEC §7: about 1 min, 5 min, 30 min, 2 h, 12 h, then failed.
-BACKOFF = (60, 300, 1800, 7200, 43200)
 RELINK = "The buyer's Discord authorisation was refused; they must open their claim link again."
 
 
@@ -251,10 +249,11 @@ def _error_fields(exc):
 
 def _retry(action, exc, delay=None, counts=True):
     attempt = action.attempts if counts else action.attempts - 1
-    if counts and attempt > len(BACKOFF):
+    backoff = settings().backoff  # SPEC §7: about 1 min, 5 min, 30 min, 2 h, 12 h; then failed
+    if counts and attempt > len(backoff):
         _finish(action, "failed", "", **_error_fields(exc))
         return
-    delay = delay if delay is not None else BACKOFF[attempt - 1]
+    delay = delay if delay is not None else backoff[attempt - 1]
     when = utcnow() + timedelta(seconds=max(float(delay), 0.05))
     retry_id = job_id(action.id, f"{attempt}-{int(when.timestamp() * 1000)}")
     Action.update(

@@ -114,9 +114,10 @@ def receive(endpoint_id):
         kind, data = parse(body)
     except PayloadError as exc:
         return _error(400, str(exc))
+    received_at = utcnow()
     for attempt in range(3):
         try:
-            return _record_and_apply(seller, webhook_id, kind, data, body)
+            return _record_and_apply(seller, webhook_id, kind, data, body, received_at)
         except peewee.IntegrityError:
             # A concurrent delivery of the same event won the race: answer as it did.
             known = _known(seller, webhook_id)
@@ -137,7 +138,7 @@ def _known(seller, webhook_id):
     return (jsonify(json.loads(row.response)), 200) if row is not None else None
 
 
-def _record_and_apply(seller, webhook_id, kind, data, body):
+def _record_and_apply(seller, webhook_id, kind, data, body, received_at):
     with write_transaction():
         result = APPLY[kind](seller, data)
         answer = _answer(kind, result)
@@ -146,8 +147,8 @@ def _record_and_apply(seller, webhook_id, kind, data, body):
         # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
         WebhookEvent.insert(
             seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8"),
-            order=order.id if order else None, response=json.dumps(answer), received_at=now,
-            processed_at=now,
+            order=order.id if order else None, response=json.dumps(answer),
+            received_at=received_at, processed_at=now,
         ).execute()  # fmt: skip
     log.info("webhook %s accepted", kind, extra={"seller_id": seller.id, "webhook_id": webhook_id,
              "order_id": order.id if order else None})  # fmt: skip
