@@ -125,3 +125,26 @@ def test_a_buyer_whose_authorisation_is_gone_is_asked_to_link_again(world, sandb
     world.claim("ord_1", ANN)
     drain()
     assert the_action(world).status == "done"
+
+
+def test_the_retry_failed_command_queues_every_failed_action_again(world, sandbox, app):
+    from click.testing import CliRunner
+
+    world.automation("purchase", "assign_role", role="Pro")
+    world.checkout.paid("ord_1")
+    world.claim("ord_1", ANN)
+    sandbox.fault(method="GET", path="/members/", status=403, code=50013, count=1)
+    drain()
+    assert the_action(world).status == "failed"
+    result = CliRunner().invoke(app.cli, ["retry-failed"])
+    assert result.exit_code == 0 and "queued again: 1" in result.output
+    drain()
+    assert the_action(world).status == "done"
+
+
+def test_the_sweep_command_reports_what_it_repaired(world, app):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(app.cli, ["sweep"])
+    assert result.exit_code == 0
+    assert "expired: 0, rescheduled: 0, requeued: 0" in result.output

@@ -1,7 +1,7 @@
 """The automation form; product and role choices come from the seller's data."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from webapp.automations.domain import LABELS
@@ -14,12 +14,12 @@ class AutomationForm(FlaskForm):
 
     product = SelectField("Product", validators=[Optional()])
     event = SelectField(
-        "When", choices=[("purchase", LABELS["purchase"]), ("expiry", LABELS["expiry"])]
+        "When", choices=[SelectChoice(e, LABELS[e]) for e in ("purchase", "expiry")]
     )
     action = SelectField(
         "Do",
         choices=[
-            (a, LABELS[a])
+            SelectChoice(a, LABELS[a])
             for a in ("add_to_server", "assign_role", "revoke_role", "remove_from_server")
         ],
     )
@@ -31,12 +31,16 @@ class AutomationForm(FlaskForm):
         """Offer the seller's products and the server's roles."""
         from webapp.apps import connection
 
-        self.product.choices = [("", "Any product of this app")] + [
-            (str(p.id), p.name) for p in products
+        self.product.choices = [SelectChoice("", "Any product of this app")] + [
+            SelectChoice(str(p.id), p.name) for p in products
         ]
         self.role.choices = (
-            [("", "Choose a role…")]
-            + [(r["id"], r["name"]) for r in connection.role_rows(app) if r["manageable"]]
-            + [(NEW_ROLE, "Create a new role…")]
+            [SelectChoice("", "Choose a role…")]
+            + [
+                SelectChoice(r["id"], r["name"])
+                for r in connection.role_rows(app)
+                if r["manageable"]
+            ]
+            + [SelectChoice(NEW_ROLE, "Create a new role…")]
         )
         return self
