@@ -31,6 +31,8 @@ def _blueprint(name, import_name, settings, scope, url_prefix):
         authorization_url=f"{base}/oauth2/authorize",
         token_url=f"{base}/api/oauth2/token",
         url_prefix=url_prefix,
+        login_url="/login",
+        authorized_url="/authorized",
         storage=NullStorage(),
     )
 

@@ -1,6 +1,7 @@
 """End-of-access jobs, fired by rq-scheduler at each order's `access_ends_at`."""
 
 import logging
+from datetime import timedelta
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -30,6 +31,9 @@ def expire_order(order_id):
 def schedule(order_id, when):
     """Schedule (or move) the order's expiry job to `when` (timezone-aware UTC)."""
     opts = expire_order.rq_options
+    # rq-scheduler keeps whole seconds (it truncates): round up, so it never fires early.
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
     scheduler().enqueue_at(
         when,
         expire_order,

@@ -61,7 +61,7 @@ class Order(BaseModel):
         table_name = "orders"
         indexes = (
             (("seller", "external_id"), True),
-            (("seller", "created_at"), False),
+            (("seller", "id"), False),  # the Orders page: newest first, keyset pages
             (("seller", "status", "access_ends_at"), False),
             (("status", "access_ends_at"), False),
             (("seller", "subscription_id"), False),
