@@ -61,11 +61,6 @@ class Settings:
         """True when running as a deployed service (APP_ENV/FLASK_ENV=production)."""
         return self.env == "production"
 
-    @property
-    def uses_sandbox(self):
-        """True when Discord is the local sandbox (no real credentials configured)."""
-        return not self.discord_bot_token or self.discord_url.rstrip("/") == SANDBOX_URL
-
     @classmethod
     def from_env(cls, overrides=None, instance=INSTANCE):
         """Read settings from the environment (and .env), then `overrides`; fill defaults."""

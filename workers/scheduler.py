@@ -8,10 +8,11 @@ import argparse
 import hashlib
 import logging
 
+from rq_scheduler import Scheduler
 from rq_scheduler.utils import setup_loghandlers
 
 from webapp.db import utcnow
-from webapp.services import ensure_configured
+from webapp.services import ensure_configured, get_redis
 from workers.queues import MAINTENANCE, scheduler
 
 log = logging.getLogger("rolegate.scheduler")
@@ -69,8 +70,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_loghandlers("INFO")
     ensure_configured()
-    sched = scheduler()
-    sched._interval = args.interval
+    sched = Scheduler(connection=get_redis(), interval=args.interval)
     reconcile(sched)
     sched.run(burst=args.burst)
 

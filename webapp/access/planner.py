@@ -23,36 +23,35 @@ def automations(order, event):
     )
 
 
-def _create(order, *, app_id, guild_id, kind, role_id, trigger, key, automation_id=None):
-    """Insert one action unless its dedupe key exists; return its id when it is new."""
-    customer = order.customer
-    linked = customer.discord_user_id is not None
+def _insert(order, **fields):
+    """Insert one action unless its dedupe key exists; return it when it is new."""
     now = utcnow()
     inserted = (
         Action.insert(
-            seller=order.seller_id,
-            order=order.id,
-            customer=customer.id,
-            app=app_id,
-            automation=automation_id,
-            trigger=trigger,
-            kind=kind,
-            guild_id=guild_id,
-            role_id=role_id or "",
-            discord_user_id=customer.discord_user_id,
-            dedupe_key=key,
-            status="queued" if linked else "waiting_for_link",
-            next_attempt_at=now if linked else None,
-            created_at=now,
-            updated_at=now,
+            seller=order.seller_id, order=order.id, created_at=now, updated_at=now, **fields
         )
         .on_conflict_ignore()
         .execute()
     )
     if not inserted:
         return None
-    action = Action.get((Action.seller == order.seller_id) & (Action.dedupe_key == key))
-    return action.id if action.status == "queued" else None
+    return Action.get(
+        (Action.seller == order.seller_id) & (Action.dedupe_key == fields["dedupe_key"])
+    )
+
+
+def _create(order, *, app_id, guild_id, kind, role_id, trigger, key, automation_id=None):
+    """A new action of an automation; its id when it is ready to run."""
+    customer = order.customer
+    linked = customer.discord_user_id is not None
+    action = _insert(
+        order, customer=customer.id, app=app_id, automation=automation_id, trigger=trigger,
+        kind=kind, guild_id=guild_id, role_id=role_id or "",
+        discord_user_id=customer.discord_user_id, dedupe_key=key,
+        status="queued" if linked else "waiting_for_link",
+        next_attempt_at=utcnow() if linked else None,
+    )  # fmt: skip
+    return action.id if action is not None and action.status == "queued" else None
 
 
 def _from_automations(order, event):
@@ -96,31 +95,14 @@ def plan_undo(order, trigger, user_id=None):
         query = query.where(Grant.discord_user_id == user_id)
     for grant in query:
         key = f"o{order.id}:g{order.generation}:{trigger}:grant{grant.id}:u{grant.discord_user_id}"
-        now = utcnow()
-        inserted = (
-            Action.insert(
-                seller=order.seller_id,
-                order=order.id,
-                customer=order.customer_id,
-                app=grant.app_id,
-                trigger=trigger,
-                kind=UNDO[grant.kind],
-                guild_id=grant.guild_id,
-                role_id=grant.role_id,
-                discord_user_id=grant.discord_user_id,
-                dedupe_key=key,
-                status="queued",
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_ignore()
-            .execute()
-        )
-        if inserted:
-            ids.append(
-                Action.get((Action.seller == order.seller_id) & (Action.dedupe_key == key)).id
-            )
+        action = _insert(
+            order, customer=order.customer_id, app=grant.app_id, trigger=trigger,
+            kind=UNDO[grant.kind], guild_id=grant.guild_id, role_id=grant.role_id,
+            discord_user_id=grant.discord_user_id, dedupe_key=key, status="queued",
+            next_attempt_at=utcnow(),
+        )  # fmt: skip
+        if action is not None:
+            ids.append(action.id)
     return ids
 
 
