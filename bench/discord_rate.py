@@ -59,11 +59,6 @@ def run(stack, workers=(1, 2, 4), duration=DURATION):
 
 
 if __name__ == "__main__":
-    from bench.harness import Stack
+    from bench.harness import main
 
-    stack = Stack()
-    try:
-        for row in run(stack):
-            print(row)
-    finally:
-        stack.close()
+    main(run)

@@ -89,10 +89,6 @@ def run(stack):
 
 
 if __name__ == "__main__":
-    from bench.harness import Stack
+    from bench.harness import main
 
-    stack = Stack()
-    try:
-        print(run(stack))
-    finally:
-        stack.close()
+    main(run)

@@ -56,13 +56,13 @@ class Stack:
             migrate.upgrade()
         return self.app
 
-    def install_bot(self, guild_id=seed.GUILD_ID):
-        """Add the bot to a sandbox server through OAuth (as a seller's connect does)."""
-        self.sandbox.config(auto_approve={"user_id": seed.OWNER_ID, "guild_id": guild_id})
+    def oauth_token(self, user_id, scope, **params):
+        """The token answer of a sandbox OAuth code flow for user_id (auto-approved)."""
+        self.sandbox.config(auto_approve={"user_id": user_id, "guild_id": params.get("guild_id")})
         consent = requests.get(
             f"{self.sandbox_url}/oauth2/authorize",
-            params={"client_id": seed.CLIENT_ID, "redirect_uri": "http://localhost/cb", "scope": "bot",
-                    "permissions": "268435459", "response_type": "code"},
+            params={"client_id": seed.CLIENT_ID, "redirect_uri": "http://localhost/cb", "scope": scope,
+                    "response_type": "code", **params},
             allow_redirects=False, timeout=5,
         )  # fmt: skip
         code = consent.headers["Location"].split("code=")[1].split("&")[0]
@@ -71,6 +71,10 @@ class Stack:
             data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost/cb"},
             auth=(seed.CLIENT_ID, seed.CLIENT_SECRET), timeout=5,
         ).json()  # fmt: skip
+
+    def install_bot(self, guild_id=seed.GUILD_ID):
+        """Add the bot to a sandbox server through OAuth (as a seller's connect does)."""
+        return self.oauth_token(seed.OWNER_ID, "bot", guild_id=guild_id, permissions="268435459")
 
     def close(self):
         """Stop everything."""
@@ -95,3 +99,24 @@ def percentile(values, p):
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
     return ordered[k]
+
+
+def signed_headers(hook, webhook_id, body):
+    """Standard Webhooks headers for body, signed now with `hook` (a Webhook)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return {"content-type": "application/json", "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": hook.sign(webhook_id, now, body)}  # fmt: skip
+
+
+def main(run):
+    """Run one benchmark on a fresh stack and print its result."""
+    stack = Stack()
+    try:
+        result = run(stack)
+        for row in result if isinstance(result, list) else [result]:
+            print(row)
+    finally:
+        stack.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from bench.harness import percentile
+from bench.harness import percentile, signed_headers
 from bench.setup import PRO, buyer_token, connected_seller
 from sandbox import seed
 
@@ -44,14 +44,10 @@ def run(stack, samples=25):
     times = []
     for i in range(samples):
         bot.remove_role(seed.GUILD_ID, ANN, PRO, reason="bench reset")
-        webhook_id = f"msg_{uuid.uuid4().hex}"
-        now = datetime.now(UTC)
         body = json.dumps({"type": "order.paid", "data": {
             "order_id": f"lat_{i}", "product_id": f"p{i}", "customer": {"email": "ann@example.com"},
-            "paid_at": now.isoformat()}})  # fmt: skip
-        headers = {"content-type": "application/json", "webhook-id": webhook_id,
-                   "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": hook.sign(webhook_id, now, body)}  # fmt: skip
+            "paid_at": datetime.now(UTC).isoformat()}})  # fmt: skip
+        headers = signed_headers(hook, f"msg_{uuid.uuid4().hex}", body)
         started = time.perf_counter()
         assert requests.post(f"{url}/hooks/{seller.webhook_endpoint_id}", data=body, headers=headers,
                              timeout=10).status_code == 202  # fmt: skip
@@ -68,10 +64,6 @@ def run(stack, samples=25):
 
 
 if __name__ == "__main__":
-    from bench.harness import Stack
+    from bench.harness import main
 
-    stack = Stack()
-    try:
-        print(run(stack))
-    finally:
-        stack.close()
+    main(run)

@@ -71,11 +71,6 @@ def run(stack, n=100_000, repeat=30):
 
 
 if __name__ == "__main__":
-    from bench.harness import Stack
+    from bench.harness import main
 
-    stack = Stack()
-    try:
-        for k, v in run(stack).items():
-            print(k, v)
-    finally:
-        stack.close()
+    main(run)

@@ -2,10 +2,6 @@
 
 import json
 
-import requests
-
-from sandbox import seed
-
 PRO = "310000000000000003"
 
 
@@ -27,16 +23,4 @@ def connected_seller(stack, email="bench@example.com"):
 
 def buyer_token(stack, user_id):
     """A real identify + guilds.join token of a sandbox user (through OAuth)."""
-    stack.sandbox.config(auto_approve={"user_id": user_id})
-    consent = requests.get(
-        f"{stack.sandbox_url}/oauth2/authorize",
-        params={"client_id": seed.CLIENT_ID, "redirect_uri": "http://localhost/cb",
-                "scope": "identify guilds.join", "response_type": "code"},
-        allow_redirects=False, timeout=5,
-    )  # fmt: skip
-    code = consent.headers["Location"].split("code=")[1].split("&")[0]
-    return requests.post(
-        f"{stack.sandbox_url}/api/oauth2/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost/cb"},
-        auth=(seed.CLIENT_ID, seed.CLIENT_SECRET), timeout=5,
-    ).json()  # fmt: skip
+    return stack.oauth_token(user_id, "identify guilds.join")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
-from bench.harness import percentile
+from bench.harness import percentile, signed_headers
 
 CONCURRENCY = 8  # 2 client processes x 4 threads, on the same 2 cores as the server
 
@@ -70,15 +70,11 @@ def signed_orders(endpoint_path, secret, n):
     out = []
     for i in range(n):
         webhook_id = f"msg_{uuid.uuid4().hex}"
-        now = datetime.now(UTC)
         body = json.dumps({"type": "order.paid", "data": {
             "order_id": f"bench_{i}_{webhook_id[-6:]}", "product_id": "course-pro",
             "product_name": "Course Pro", "customer": {"email": f"buyer{i}@example.com", "name": "B"},
-            "paid_at": now.isoformat(), "subscription_id": None, "period_end": None}})  # fmt: skip
-        headers = {"content-type": "application/json", "webhook-id": webhook_id,
-                   "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": hook.sign(webhook_id, now, body)}  # fmt: skip
-        out.append(("POST", endpoint_path, body, headers, 202))
+            "paid_at": datetime.now(UTC).isoformat(), "subscription_id": None, "period_end": None}})  # fmt: skip
+        out.append(("POST", endpoint_path, body, signed_headers(hook, webhook_id, body), 202))
     return out
 
 
@@ -104,10 +100,6 @@ def run(stack, n=3000):
 
 
 if __name__ == "__main__":
-    from bench.harness import Stack
+    from bench.harness import main
 
-    stack = Stack()
-    try:
-        print(run(stack))
-    finally:
-        stack.close()
+    main(run)

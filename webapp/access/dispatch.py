@@ -14,21 +14,27 @@ from webapp.db import db
 log = logging.getLogger("rolegate.dispatch")
 
 
+def _after_commit(what, send):
+    """Run send() once the transaction commits; a Redis failure is logged, not raised."""
+
+    def guarded():
+        try:
+            send()
+        except redis.RedisError as exc:
+            # Actions and expiries are found again by the sweeper; the database has them.
+            log.warning("could not %s (%s)", what, exc)
+
+    db.after_commit(guarded)
+
+
 def enqueue_actions(action_ids):
     """Queue the action jobs once the current transaction has committed."""
     if not action_ids:
         return
+    from workers import actions
+
     ids = list(action_ids)
-
-    def send():
-        from workers import actions
-
-        try:
-            actions.enqueue(ids)
-        except redis.RedisError as exc:
-            log.warning("could not enqueue actions %s (%s); the sweeper will", ids, exc)
-
-    db.after_commit(send)
+    _after_commit(f"enqueue actions {ids}", lambda: actions.enqueue(ids))
 
 
 def schedule_expiry(order):
@@ -53,14 +59,9 @@ def schedule_expiry(order):
 
 def mail_claim_link(order):
     """Mail the buyer their claim link once the order is committed."""
+    from workers import mail
+
     order_id = order.id
-
-    def send():
-        from workers import mail
-
-        try:
-            mail.enqueue_claim_link(order_id)
-        except redis.RedisError as exc:
-            log.warning("could not queue the claim mail of order %s (%s)", order_id, exc)
-
-    db.after_commit(send)
+    _after_commit(
+        f"queue the claim mail of order {order_id}", lambda: mail.enqueue_claim_link(order_id)
+    )

@@ -28,36 +28,30 @@ def held_by_another_active_order(grant):
     )
 
 
+def _live_grants(guild_id, user_id, kind, role_id=None):
+    """Predicate of the live grants of a membership, a role, or (role_id None) every role."""
+    match = (
+        (Grant.guild_id == guild_id)
+        & (Grant.discord_user_id == user_id)
+        & (Grant.kind == kind)
+        & (Grant.state == "active")
+    )
+    return match if role_id is None else match & (Grant.role_id == (role_id or ""))
+
+
+def _live(guild_id, user_id, kind, role_id, preexisting):
+    where = _live_grants(guild_id, user_id, kind, role_id) & (Grant.preexisting == preexisting)
+    return Grant.select().where(where).exists()
+
+
 def held_before_rolegate(guild_id, user_id, kind, role_id=""):
     """True when a live grant records that the buyer had this before Rolegate gave it."""
-    return (
-        Grant.select()
-        .where(
-            (Grant.guild_id == guild_id)
-            & (Grant.discord_user_id == user_id)
-            & (Grant.kind == kind)
-            & (Grant.role_id == (role_id or ""))
-            & (Grant.state == "active")
-            & Grant.preexisting
-        )
-        .exists()
-    )
+    return _live(guild_id, user_id, kind, role_id, preexisting=True)
 
 
 def granted_by_rolegate(guild_id, user_id, kind, role_id=""):
     """True when Rolegate itself gave this and some grant of it is still live."""
-    return (
-        Grant.select()
-        .where(
-            (Grant.guild_id == guild_id)
-            & (Grant.discord_user_id == user_id)
-            & (Grant.kind == kind)
-            & (Grant.role_id == (role_id or ""))
-            & (Grant.state == "active")
-            & ~Grant.preexisting
-        )
-        .exists()
-    )
+    return _live(guild_id, user_id, kind, role_id, preexisting=False)
 
 
 def record(action, kind, role_id="", preexisting=False):
@@ -112,31 +106,10 @@ def release(grant, state="revoked"):
 def release_everywhere(guild_id, user_id, kind, role_id=""):
     """After Discord removed it, no grant of it is live for any ended order."""
     ended = Order.select(Order.id).where(Order.status != "active")
-    (
-        Grant.update(state="revoked", revoked_at=utcnow())
-        .where(
-            (Grant.guild_id == guild_id)
-            & (Grant.discord_user_id == user_id)
-            & (Grant.kind == kind)
-            & (Grant.role_id == (role_id or ""))
-            & (Grant.state == "active")
-            & Grant.order.in_(ended)
-        )
-        .execute()
-    )
+    where = _live_grants(guild_id, user_id, kind, role_id) & Grant.order.in_(ended)
+    Grant.update(state="revoked", revoked_at=utcnow()).where(where).execute()
 
 
 def release_everywhere_roles(guild_id, user_id):
     """The buyer left the server: no role grant there is live any more for ended orders."""
-    ended = Order.select(Order.id).where(Order.status != "active")
-    (
-        Grant.update(state="revoked", revoked_at=utcnow())
-        .where(
-            (Grant.guild_id == guild_id)
-            & (Grant.discord_user_id == user_id)
-            & (Grant.kind == "role")
-            & (Grant.state == "active")
-            & Grant.order.in_(ended)
-        )
-        .execute()
-    )
+    release_everywhere(guild_id, user_id, "role", role_id=None)
