@@ -68,7 +68,8 @@ def order_paid(seller, data):
         order.save()
         if order.status == "active":
             dispatch.enqueue_actions(planner.plan_purchase(order))
-            dispatch.schedule_expiry(order)
+            if order.access_ends_at is not None:
+                dispatch.schedule_expiry(order)
             if customer.discord_user_id is None:
                 dispatch.mail_claim_link(order)
     return order
