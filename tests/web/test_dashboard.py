@@ -194,3 +194,45 @@ def test_operations_page_is_404_for_sellers_not_listed_as_operators(
     Auth(client).signup("seller@example.com")
     assert client.get("/operations/").status_code == 404
     assert "Operations" not in client.get("/overview").get_data(as_text=True)
+
+
+def test_app_page_warns_when_a_role_used_by_an_automation_sits_above_the_bot(world, sandbox):
+    world.automation("purchase", "assign_role", role="Pro")
+    url = f"/apps/{world.discord_app.id}"
+    assert "Automations that will fail" not in world.client.get(url).get_data(as_text=True)
+    sandbox.move_bot_role(GUILD, 1)  # someone dragged the bot's role to the bottom
+    token = csrf_from(world.client.get(url).get_data(as_text=True))
+    panel = world.client.post(f"{url}/check", headers={"HX-Request": "true", "X-CSRFToken": token})
+    html = panel.get_data(as_text=True)
+    assert "Automations that will fail" in html and "sits above the bot" in html
+
+
+def test_check_again_marks_the_app_broken_when_the_bot_was_removed(world, sandbox):
+    sandbox.remove_bot(GUILD)
+    url = f"/apps/{world.discord_app.id}"
+    token = csrf_from(world.client.get(url).get_data(as_text=True))
+    html = world.client.post(
+        f"{url}/check", headers={"HX-Request": "true", "X-CSRFToken": token}
+    ).get_data(as_text=True)
+    assert "Reconnect" in html and "badge-broken" in html
+
+
+def test_the_claim_link_is_mailed_or_logged_when_no_smtp_is_set(world):
+    import logging
+
+    from workers.mail import send_claim_link
+
+    world.checkout.paid("ord_1", email="buyer@example.com")
+    order = world.order("ord_1")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("rolegate.mail")
+    logger.addHandler(handler)
+    try:
+        with db.connection_context():
+            assert send_claim_link(order.id) is False  # logged, not sent
+    finally:
+        logger.removeHandler(handler)
+    logged = "\n".join(r.getMessage() for r in records)
+    assert order.claim_token in logged and "buyer@example.com" in logged

@@ -45,9 +45,11 @@ def new():
 def _context(app):
     from webapp.automations import domain as automations
 
+    listed = automations.for_app(app)
     return {
         "app": app,
-        "automations": automations.for_app(app),
+        "automations": listed,
+        "blocked": connection.blocked_automations(app, listed),
         "checks": connection.permission_checks(app),
         "roles": connection.role_rows(app),
         "bot_role": connection.bot_top_role(app),

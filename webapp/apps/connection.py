@@ -99,3 +99,17 @@ def bot_top_role(app):
         r for r in app.roles if r.get("managed") and r.get("position") == app.bot_top_position
     ]
     return candidates[0] if candidates else None
+
+
+def blocked_automations(app, automations):
+    """Enabled automations whose role the bot cannot manage now (they would fail with 50013)."""
+    if not app.guild_id:
+        return []
+    roles = {r["id"]: r for r in app.roles}
+    return [
+        a
+        for a in automations
+        if a.enabled
+        and a.role_id
+        and (a.role_id not in roles or not manageable(app, roles[a.role_id]))
+    ]
