@@ -1,6 +1,11 @@
-"""The README's newcomer journey in Chromium, end to end; it also takes the docs/ screenshots."""
+"""The README's newcomer journey in Chromium, end to end; it also takes the screenshots.
 
+They go to a temporary folder; `UPDATE_SCREENSHOTS=1 make test` writes docs/screenshots/.
+"""
+
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,12 +14,14 @@ from playwright.sync_api import expect
 from tests.browser.test_selling_journey import connect_sandbox_server, sign_up
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "rolegate-shots"
 
 
 def shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert (SHOTS / f"{name}.png").stat().st_size > 10_000  # a page was drawn, not a blank
 
 
 def add_automation(page, when, do, role):
