@@ -1,5 +1,6 @@
 """The database: one peewee proxy, bound to SQLite or PostgreSQL from DATABASE_URL."""
 
+import contextlib
 from datetime import UTC, datetime
 
 import peewee
@@ -48,12 +49,13 @@ def bind(url):
 
 
 def init_app(app):
-    """Connect on a request's first query (peewee's autoconnect); close (or return to the
-    pool) at teardown."""
+    """Connect on a request's first query (peewee's autoconnect); at teardown return a
+    PostgreSQL connection to the pool. A SQLite connection stays open with its thread:
+    reopening costs its pragmas, and closing the last one checkpoints the WAL to disk."""
 
     @app.teardown_appcontext
     def _close(exc):
-        if not db.is_closed():
+        if not isinstance(db.obj, peewee.SqliteDatabase) and not db.is_closed():
             db.close()
 
 
@@ -87,6 +89,9 @@ def write_transaction():
     (it fails at once with "database is locked"); BEGIN IMMEDIATE takes the write lock up
     front and waits for it (busy_timeout). PostgreSQL needs nothing special.
     """
-    if isinstance(db.obj, peewee.SqliteDatabase) and db.transaction_depth() == 0:
+    if db.transaction_depth() > 0:
+        # Part of the caller's transaction: it commits or rolls back everything at once.
+        return contextlib.nullcontext()
+    if isinstance(db.obj, peewee.SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
     return db.atomic()

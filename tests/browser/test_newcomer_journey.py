@@ -15,7 +15,9 @@ from tests.browser.test_selling_journey import connect_sandbox_server, sign_up
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SHOTS = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "rolegate-shots"
+SHOTS = (
+    DOCS if os.environ.get("UPDATE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "rolegate-shots"
+)
 
 
 def shot(page, name):
