@@ -1,7 +1,5 @@
 """Products, variants and customers as the checkout names them."""
 
-import peewee
-
 from webapp.models import Customer, PriceVariant, Product
 
 
@@ -9,12 +7,17 @@ def _get_or_create(model, where, defaults):
     row = model.get_or_none(where)
     if row is not None:
         return row, False
-    try:
-        with model._meta.database.atomic():
-            return model.create(**defaults), True
-    except peewee.IntegrityError:
-        # Another request created it between our read and our insert.
+    # ON CONFLICT DO NOTHING: a request creating the same row at the same moment wins
+    # without aborting our transaction (no savepoint needed); we then read its row.
+    inserted = list(
+        model.insert(**defaults).on_conflict_ignore().returning(model.id).tuples().execute()
+    )
+    if not inserted:
         return model.get(where), False
+    row = model(**defaults)
+    row.id = inserted[0][0]
+    row._dirty.clear()
+    return row, True
 
 
 def product_for(seller_id, external_id, name=None):
