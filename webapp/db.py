@@ -1,6 +1,8 @@
 """The database: one peewee proxy, bound to SQLite or PostgreSQL from DATABASE_URL."""
 
 import contextlib
+import fcntl
+import threading
 from datetime import UTC, datetime
 
 import peewee
@@ -93,5 +95,34 @@ def write_transaction():
         # Part of the caller's transaction: it commits or rolls back everything at once.
         return contextlib.nullcontext()
     if isinstance(db.obj, peewee.SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
+        return _sqlite_writer()
     return db.atomic()
+
+
+_writer_lock = threading.Lock()
+_lock_files = {}
+
+
+@contextlib.contextmanager
+def _sqlite_writer():
+    """Queue our own writers on a lock the kernel hands over at once.
+
+    SQLite's busy handler polls with sleeps of up to 100 ms, so writers waiting on each
+    other mostly sleep; a thread lock plus an flock beside the database file queues them
+    instead. BEGIN IMMEDIATE still guards against writers that are not ours.
+    """
+    path = getattr(db.obj, "database", "")
+    if not path or path == ":memory:":
+        with db.atomic(lock_type="IMMEDIATE"):
+            yield
+        return
+    with _writer_lock:
+        handle = _lock_files.get(path)
+        if handle is None:
+            handle = _lock_files[path] = open(f"{path}.write-lock", "a+")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            with db.atomic(lock_type="IMMEDIATE"):
+                yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
