@@ -99,7 +99,7 @@ def write_transaction():
     return db.atomic()
 
 
-_writer_lock = threading.Lock()
+_writer_lock = threading.RLock()  # re-entrant: a commit callback may write again
 _lock_files = {}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_selling_journey import connect_sandbox_server, sign_up
+from tests.browser.test_selling_journey import connect_sandbox_server, create_product, sign_up
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -43,12 +43,7 @@ def test_newcomer_journey_from_sign_up_to_alumni(live_server, page, chromium, sa
     connect_sandbox_server(page)
     shot(page, "2-app-connected")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Products").click()
-    page.get_by_role("link", name="+ New product").click()
-    page.get_by_label("Name").fill("Course Pro")
-    page.get_by_label("Checkout product id").fill("course-pro")
-    page.get_by_label("Remove access after how many days").fill("30")
-    page.get_by_role("button", name="Create product").click()
+    create_product(page)
     add_automation(page, "Order paid", "Assign role", "Pro")
     add_automation(page, "Access ended", "Revoke role", "Pro")
     add_automation(page, "Access ended", "Assign role", "Alumni")

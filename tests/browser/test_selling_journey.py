@@ -32,6 +32,16 @@ def connect_sandbox_server(page):
     expect(page.get_by_text("Connected to Sandbox Server.")).to_be_visible()
 
 
+def create_product(page, name="Course Pro", checkout_id="course-pro", days="30"):
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Products").click()
+    page.get_by_role("link", name="+ New product").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Checkout product id").fill(checkout_id)
+    page.get_by_label("Remove access after how many days").fill(days)
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
 def test_seller_connects_discord_and_sees_what_the_bot_can_manage(live_server, page, sandbox):
     sign_up(page, live_server.url)
     connect_sandbox_server(page)
@@ -59,13 +69,7 @@ def test_seller_sets_up_a_product_sends_a_test_order_and_the_buyer_gets_the_role
     sign_up(page, live_server.url)
     connect_sandbox_server(page)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Products").click()
-    page.get_by_role("link", name="+ New product").click()
-    page.get_by_label("Name").fill("Course Pro")
-    page.get_by_label("Checkout product id").fill("course-pro")
-    page.get_by_label("Remove access after how many days").fill("30")
-    page.get_by_role("button", name="Create product").click()
-    expect(page.get_by_role("heading", name="Course Pro")).to_be_visible()
+    create_product(page)
 
     page.get_by_role("link", name="+ Automation in Sandbox Server").click()
     page.get_by_label("When").select_option(label="Order paid")

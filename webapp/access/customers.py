@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from webapp import crypto
 from webapp.access import dispatch, planner
-from webapp.db import db, utcnow
+from webapp.db import utcnow, write_transaction
 from webapp.models import Customer
 
 # Refresh a little before Discord's expiry, so a job never sends a token about to die.
@@ -28,7 +28,7 @@ def forget_tokens(customer):
 
 def link(customer, user, token):
     """Link the buyer's Discord account; run what waited; move grants from an old account."""
-    with db.atomic():
+    with write_transaction():
         customer = Customer.get_by_id(customer.id)
         old = customer.discord_user_id
         customer.discord_user_id = str(user["id"])
