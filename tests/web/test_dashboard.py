@@ -236,3 +236,23 @@ def test_the_claim_link_is_mailed_or_logged_when_no_smtp_is_set(world):
         logger.removeHandler(handler)
     logged = "\n".join(r.getMessage() for r in records)
     assert order.claim_token in logged and "buyer@example.com" in logged
+
+
+def test_the_seller_sets_the_subscription_grace_and_new_orders_use_it(
+    client, auth, seller, checkout
+):
+    auth.login()
+    page = client.get("/settings/webhooks/").get_data(as_text=True)
+    assert 'value="3"' in page  # SUBSCRIPTION_GRACE_DAYS' default
+    client.post("/settings/webhooks/grace", data={"grace_days": "7", "csrf_token": csrf_from(page)})
+    period_end = datetime.now(UTC) + timedelta(days=30)
+    checkout.paid("ord_1", subscription_id="sub_1", period_end=period_end.isoformat())
+    with db.connection_context():
+        from webapp.models import Order
+
+        ends = Order.get(Order.external_id == "ord_1").access_ends_at
+    assert abs((ends - (period_end + timedelta(days=7))).total_seconds()) < 1
+    bad = client.post(
+        "/settings/webhooks/grace", data={"grace_days": "-1", "csrf_token": csrf_from(page)}
+    )
+    assert "whole number from 0 to 60" in client.get(bad.headers["Location"]).get_data(as_text=True)

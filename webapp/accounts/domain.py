@@ -8,6 +8,7 @@ from webapp import crypto
 from webapp.db import db
 from webapp.models import Seller
 from webapp.models.accounts import new_token
+from webapp.services import settings
 
 hasher = PasswordHasher()
 # Verified against when the email is unknown, so timing does not reveal accounts.
@@ -35,6 +36,7 @@ def create_seller(email, password):
                 email=email,
                 password_hash=hasher.hash(password),
                 webhook_secret=crypto.encrypt(new_webhook_secret()),
+                subscription_grace_days=settings().subscription_grace_days,
             )
     except peewee.IntegrityError as exc:
         raise AccountError("An account with this email already exists. Log in instead.") from exc

@@ -50,6 +50,18 @@ def settings():
     return render("webhooks/settings.html", **_context())
 
 
+@bp.route("/grace", methods=["POST"])
+def grace():
+    """How many days a subscription keeps access after its paid period, unless renewed."""
+    days = request.form.get("grace_days", type=int)
+    if days is None or not 0 <= days <= 60:
+        flash("Grace days: enter a whole number from 0 to 60.", "error")
+    else:
+        Seller.update(subscription_grace_days=days).where(Seller.id == current_user.id).execute()
+        flash(f"Subscriptions now keep access {days} day(s) after their paid period.", "success")
+    return redirect(url_for("webhooks.settings"))
+
+
 @bp.route("/secret", methods=["POST"])
 def reveal():
     """Show the secret (htmx swaps the secret box; POST so it is never cached)."""
