@@ -144,6 +144,18 @@ class OnboardingRequired(PermanentError):
     """340015."""
 
 
+class BotUnauthorized(PermanentError):
+    """401 on the bot's own token: it was reset or is wrong."""
+
+    @property
+    def seller_message(self):
+        """Only the operator can fix the bot token."""
+        return (
+            "Discord refused Rolegate's bot token (HTTP 401). The operator must set a valid "
+            "DISCORD_BOT_TOKEN; Retry once it is fixed."
+        )
+
+
 class TokenError(DiscordError):
     """A buyer's OAuth token was refused: refresh it once, else the buyer links again."""
 
@@ -189,6 +201,8 @@ def error_for(status, body, bearer=False):
         return RetryableError(status, code, message or "server error")
     if code in TOKEN_CODES or (bearer and status == 401) or body.get("error") == "invalid_grant":
         return TokenError(status, code, message)
+    if status == 401:
+        return BotUnauthorized(status, code, message)
     return CLASSES.get(code, PermanentError)(status, code, message)
 
 

@@ -4,6 +4,7 @@ A `Route` names an endpoint; each method below is one endpoint; `request()` alon
 rate limits, retries and turning error answers into exceptions (errors.py).
 """
 
+import hashlib
 import time
 from urllib.parse import quote
 
@@ -60,14 +61,16 @@ class DiscordHTTP:
             "Authorization": f"Bearer {bearer}" if bearer else f"Bot {self.bot_token}",
         }
         if reason:
-            headers["X-Audit-Log-Reason"] = quote(reason[:512], safe=" ")[:512]
+            headers["X-Audit-Log-Reason"] = audit_reason(reason)
+        # A buyer's token has its own buckets and no part in the bot's global limit.
+        major = f"bearer-{_digest(bearer)}" if bearer else route.major
         waited = 0.0
         failures = 0
         while True:
-            wait = self.limiter.reserve(route.key, route.major)
-            if wait:
+            reservation, wait = self.limiter.reserve(route.key, major, bot=not bearer)
+            if reservation is None:
                 if waited + wait > self.max_wait:
-                    raise RateLimited(wait, status=None, message="bucket empty: retry later")
+                    raise RateLimited(wait, status=None, message="rate limit reached: retry later")
                 self.limiter.waits += 1
                 time.sleep(wait)
                 waited += wait
@@ -78,49 +81,51 @@ class DiscordHTTP:
                     headers=headers, timeout=self.timeout,
                 )  # fmt: skip
             except requests.RequestException as exc:
-                self.limiter.release_discovery(route.key, route.major)
+                self.limiter.release(reservation)
                 failures += 1
-                if failures > len(RETRY_DELAYS):
+                # A POST that may have reached Discord is not sent twice (a second role...).
+                resend = route.method != "POST" or isinstance(exc, requests.ConnectionError)
+                if failures > len(RETRY_DELAYS) or not resend:
                     raise RetryableError(None, None, f"{type(exc).__name__}: {exc}") from exc
                 time.sleep(RETRY_DELAYS[failures - 1])
                 continue
-            self.limiter.learn(route.key, route.major, response.headers)
-            if response.status_code < 300:
-                self.limiter.release_discovery(route.key, route.major)
-                return response.json() if response.content else None
-            body = _json(response)
-            if response.status_code in (401, 403) or (
-                response.status_code == 429
-                and response.headers.get("X-RateLimit-Scope") != "shared"
-            ):
-                self.limiter.count_invalid()
-            if response.status_code == 429:
+            status = response.status_code
+            if status == 429:
+                body = _json(response)
+                scope = response.headers.get("X-RateLimit-Scope")
+                if scope != "shared":
+                    self.limiter.count_invalid()
                 retry_after = float(
-                    (body or {}).get("retry_after", 0) or response.headers.get("Retry-After", 1)
+                    (body or {}).get("retry_after") or response.headers.get("Retry-After") or 1
                 )
                 is_global = bool((body or {}).get("global")) or bool(
                     response.headers.get("X-RateLimit-Global")
                 )
-                self.limiter.limited(
-                    route.key, route.major, retry_after, is_global, response.headers
-                )
-                if body is None:
-                    # No JSON and no Via header: Cloudflare's ban, not Discord. Back off long.
+                self.limiter.limited(reservation, retry_after, is_global, response.headers)
+                if body is None and "Via" not in response.headers:
+                    # No JSON and no Via header: Cloudflare's IP ban, not Discord. Back off long.
                     raise RateLimited(max(retry_after, 60.0), message="blocked by Cloudflare")
                 if waited + retry_after > self.max_wait:
-                    raise RateLimited(retry_after, code=(body or {}).get("code"),
-                                      scope=response.headers.get("X-RateLimit-Scope"))  # fmt: skip
+                    raise RateLimited(
+                        retry_after, code=(body or {}).get("code"), scope=scope,
+                        message=(body or {}).get("message") or "rate limited",
+                    )  # fmt: skip
                 time.sleep(retry_after)
                 waited += retry_after
                 continue
-            self.limiter.release_discovery(route.key, route.major)
-            if response.status_code >= 500:
+            self.limiter.learn(reservation, response.headers)
+            if status < 300:
+                return response.json() if response.content else None
+            if status in (401, 403):
+                self.limiter.count_invalid()
+            body = _json(response)
+            if status >= 500:
                 failures += 1
                 if failures > len(RETRY_DELAYS):
-                    raise error_for(response.status_code, body)
+                    raise error_for(status, body)
                 time.sleep(RETRY_DELAYS[failures - 1])
                 continue
-            raise error_for(response.status_code, body, bearer=bool(bearer))
+            raise error_for(status, body, bearer=bool(bearer))
 
     # Users
 
@@ -250,6 +255,20 @@ class DiscordHTTP:
         if response.status_code >= 400:
             raise error_for(response.status_code, _json(response), bearer=True)
         return True
+
+
+def audit_reason(reason):
+    """`reason` URL-encoded for X-Audit-Log-Reason, cut to 512 characters without splitting an escape."""
+    encoded = quote(reason, safe=" ")
+    while len(encoded) > 512:
+        # One character encodes to at most 12 (%XX x 4): never cut more than needed.
+        reason = reason[: len(reason) - max(1, (len(encoded) - 512) // 12)]
+        encoded = quote(reason, safe=" ")
+    return encoded
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def _json(response):
