@@ -11,6 +11,7 @@ from webapp.discord import errors as e
 
 GUILD = seed.GUILD_ID
 ANN = "200000000000000001"
+BEN = "200000000000000002"
 PRO = "310000000000000003"
 ADMIN = "310000000000000009"
 
@@ -181,3 +182,124 @@ def test_two_processes_hammering_one_bucket_get_no_more_429s_than_discovery(
         == 24 + stats["rate_limited"]
     )
     assert stats["rate_limited"] <= 1  # at most the first discovery of the bucket
+
+
+def _buyer_token(sandbox, user_id):
+    """A buyer's token from the sandbox's OAuth flow (identify guilds.join), as the claim page gets it."""
+    import requests
+
+    sandbox.config(auto_approve={"user_id": user_id})
+    consent = requests.get(
+        f"{sandbox.url}/oauth2/authorize",
+        params={"client_id": seed.CLIENT_ID, "redirect_uri": "http://localhost/cb", "response_type": "code",
+                "scope": "identify guilds.join", "state": "s"},
+        allow_redirects=False, timeout=5,
+    )  # fmt: skip
+    return consent.headers["Location"].split("code=")[1].split("&")[0]
+
+
+def test_oauth_exchange_refresh_and_revoke_are_form_encoded_client_credential_calls(
+    client, installed
+):
+    token = client.exchange_code(_buyer_token(installed, BEN), "http://localhost/cb")
+    assert client.get_current_user(token["access_token"])["id"] == BEN
+    fresh = client.refresh_token(token["refresh_token"])
+    assert fresh["access_token"] != token["access_token"]
+    assert client.revoke_token(fresh["access_token"])
+    with pytest.raises(e.TokenError):
+        client.refresh_token("not-a-refresh-token")
+    with pytest.raises(e.TokenError):
+        client.exchange_code("used-or-wrong-code", "http://localhost/cb")
+
+
+def test_adding_a_member_says_whether_they_were_added_or_already_there(client, installed):
+    token = client.exchange_code(_buyer_token(installed, BEN), "http://localhost/cb")
+    assert client.get_member(GUILD, BEN) is None
+    assert client.add_member(GUILD, BEN, token["access_token"], roles=[PRO], reason="x") is True
+    assert PRO in client.get_member(GUILD, BEN)["roles"]
+    assert client.add_member(GUILD, BEN, token["access_token"], reason="x") is False
+
+
+def test_a_wrong_bot_token_is_named_for_the_operator(installed, redis_conn):
+    client = DiscordHTTP(installed.url, "wrong-token", redis_conn)
+    with pytest.raises(e.BotUnauthorized) as caught:
+        client.get_guild(GUILD)
+    assert "DISCORD_BOT_TOKEN" in caught.value.seller_message
+
+
+def test_a_short_429_is_waited_out_and_retried(client, installed):
+    installed.fault(method="PUT", path="/roles/", status=429, retry_after=0.3, count=1)
+    client.add_role(GUILD, ANN, PRO, reason="x")
+    assert [x["status"] for x in installed.log() if x["method"] == "PUT"] == [429, 204]
+
+
+def test_too_many_invalid_requests_stop_the_client_before_cloudflare_would(client, installed):
+    client.limiter.invalid_threshold = 3
+    for _ in range(3):
+        with pytest.raises(e.TokenError):
+            client.get_current_user("not-a-token")
+    sent = installed.stats()["requests"]
+    with pytest.raises(e.RateLimited) as caught:
+        client.get_guild(GUILD)
+    assert caught.value.retry_after > 0
+    assert installed.stats()["requests"] == sent
+
+
+def _threads(n, fn):
+    import threading
+
+    errors = []
+
+    def run():
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+
+
+def test_a_guild_first_seen_on_a_known_bucket_is_limited_from_its_first_request(
+    installed, redis_url, redis_conn
+):
+    import redis as redis_lib
+
+    route = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+    installed.limits(routes={route: {"limit": 3, "per": 1.0}})
+
+    def client():
+        return DiscordHTTP(
+            installed.url, seed.BOT_TOKEN, redis_lib.Redis.from_url(redis_url), max_wait=10
+        )
+
+    with pytest.raises(e.MissingAccess):  # learns the bucket on another guild
+        client().add_role(seed.SECOND_GUILD_ID, ANN, PRO, reason="x")
+    _threads(6, lambda: [client().add_role(GUILD, ANN, PRO, reason="x") for _ in range(2)])
+    assert installed.stats()["rate_limited"] == 0
+
+
+def test_the_global_limit_is_shared_by_every_route_and_never_exceeded(
+    installed, redis_url, redis_conn
+):
+    import redis as redis_lib
+
+    installed.limits(global_per_second=5)
+
+    def burst():
+        c = DiscordHTTP(
+            installed.url, seed.BOT_TOKEN, redis_lib.Redis.from_url(redis_url), max_wait=10,
+            global_limit=5,
+        )  # fmt: skip
+        for _ in range(4):
+            c.add_role(GUILD, ANN, PRO, reason="x")
+            c.get_guild(GUILD)
+
+    started = time.monotonic()
+    _threads(2, burst)
+    assert installed.stats()["rate_limited"] == 0
+    assert time.monotonic() - started >= 2.0  # 16 requests at 5 per second
