@@ -1,59 +1,50 @@
 """The Discord sandbox: a local stand-in for Discord's REST API, OAuth2 and a live view."""
 
-from flask import Flask, g, redirect, render_template
+from flask import Flask, Response, g, request
 
-from sandbox import control, oauth, rest
+from sandbox import control_api, oauth, page, rest
 from sandbox.state import SandboxState
+
+# Invalid requests in Discord's sense, which feed the Cloudflare ban.
+INVALID_STATUSES = (401, 403, 429)
 
 
 def create_app(config=None):
-    """Build the sandbox app with a fresh state."""
+    """Build the sandbox app around one fresh in-memory state."""
     app = Flask(__name__)
     app.config.update(config or {})
     state = SandboxState()
     app.extensions["sandbox_state"] = state
 
     @app.before_request
-    def _state():
+    def _attach_state():
         g.state = state
+        if request.path.startswith("/api/"):
+            with state.lock:
+                banned = state.limiter.banned()
+                if banned:
+                    state.stats["requests"] += 1
+                    state.stats["cloudflare_banned"] += 1
+                    state.by_status[429] += 1
+            if banned:
+                # Cloudflare's temporary IP ban: a 429 with no JSON body and no Via header.
+                g.cloudflare = True
+                return Response("error code: 1015", status=429, mimetype="text/plain")
+        return None
 
-    for module in (rest, oauth, control):
+    @app.after_request
+    def _discord_edge(response):
+        if not request.path.startswith("/api/") or g.get("cloudflare"):
+            return response
+        # Every answer that really comes from Discord passed its Google front end.
+        response.headers["Via"] = "1.1 google"
+        scope = response.headers.get("X-RateLimit-Scope")
+        if response.status_code in INVALID_STATUSES and scope != "shared":
+            with state.lock:
+                state.limiter.count_invalid()
+                state.stats["invalid"] += 1
+        return response
+
+    for module in (rest, oauth, control_api, page):
         app.register_blueprint(module.bp)
-
-    @app.route("/")
-    def page():
-        """Each server, its members and their roles, live."""
-        return render_template("page.html", **_view(state))
-
-    @app.route("/_sandbox/fragment")
-    def fragment():
-        """The live part of the page (polled every second)."""
-        return render_template("_servers.html", **_view(state))
-
-    @app.route("/channels/<guild_id>")
-    def channel(guild_id):
-        """Where "Open the server" lands: the server on the live page."""
-        return redirect(f"/#guild-{guild_id}")
-
     return app
-
-
-def _view(state):
-    with state.lock:
-        guilds = []
-        for guild in state.guilds.values():
-            names = {r["id"]: r["name"] for r in guild["roles"]}
-            bot = state.bot_role(guild)
-            guilds.append({
-                "id": guild["id"], "name": guild["name"],
-                "roles": sorted(guild["roles"], key=lambda r: -r["position"]),
-                "bot_position": bot["position"] if bot else None,
-                "members": [{"name": state.users[uid]["username"], "id": uid,
-                             "roles": [names.get(r, r) for r in m["roles"]]}
-                            for uid, m in guild["members"].items()],
-            })  # fmt: skip
-        return {
-            "guilds": guilds,
-            "log": list(state.log)[-15:][::-1],
-            "messages": state.messages[-10:],
-        }

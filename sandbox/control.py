@@ -1,229 +1,148 @@
-"""The control API (/_sandbox/…) for tests and benchmarks, and its Python client."""
+"""`SandboxControl`: the Python client of the sandbox's control API (/_sandbox/…)."""
 
 import requests
-from flask import Blueprint, g, jsonify, request
-
-bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-
-
-@bp.route("/reset", methods=["POST"])
-def reset():
-    """Back to the seed world."""
-    g.state.reset()
-    return jsonify(ok=True)
-
-
-@bp.route("/config", methods=["POST"])
-def config():
-    """auto_approve {user_id, guild_id} | null, auto_deny bool, limits {...}."""
-    body = request.get_json(force=True)
-    state = g.state
-    with state.lock:
-        for key in ("auto_approve", "auto_deny"):
-            if key in body:
-                state.config[key] = body[key]
-        limits = body.get("limits") or {}
-        if "routes" in limits:
-            state.limits["routes"].update(limits["routes"])
-        for key in ("default", "global_per_second", "invalid_per_10_minutes"):
-            if key in limits:
-                state.limits[key] = limits[key]
-    return jsonify(config=state.config, limits=state.limits)
-
-
-@bp.route("/faults", methods=["POST", "DELETE"])
-def faults():
-    """Add fault rules (method, path regex, status, code, message, retry_after, delay, count, seconds)."""
-    import time
-
-    state = g.state
-    with state.lock:
-        if request.method == "DELETE":
-            state.faults.clear()
-        else:
-            for rule in request.get_json(force=True).get("rules", []):
-                if rule.get("seconds"):
-                    rule["until"] = time.time() + float(rule["seconds"])
-                state.faults.append(rule)
-        return jsonify(faults=len(state.faults))
-
-
-@bp.route("/stats")
-def stats():
-    """Counters: requests, statuses, routes, 429s, invalid requests, state changes."""
-    state = g.state
-    with state.lock:
-        return jsonify(
-            requests=state.stats["requests"], rate_limited=state.stats["rate_limited"],
-            invalid=state.stats["invalid"], by_status={str(k): v for k, v in state.by_status.items()},
-            by_route=dict(state.by_route), changes=dict(state.changes),
-        )  # fmt: skip
-
-
-@bp.route("/log")
-def log():
-    """The latest requests."""
-    with g.state.lock:
-        return jsonify(list(g.state.log))
-
-
-@bp.route("/guilds/<guild_id>")
-def guild(guild_id):
-    """A guild's roles, members (with roles) and the bot's role position."""
-    state = g.state
-    with state.lock:
-        gd = state.guilds[guild_id]
-        bot = state.bot_role(gd)
-        return jsonify(
-            id=guild_id, name=gd["name"], roles=state.guild_json(gd)["roles"],
-            members=[state.member_json(gd, uid) for uid in gd["members"]],
-            bot_position=bot["position"] if bot else None, bans=sorted(gd["bans"]),
-        )  # fmt: skip
-
-
-@bp.route("/guilds/<guild_id>/members", methods=["POST"])
-def put_member(guild_id):
-    """Put a user on a server beforehand (a member who joined before buying)."""
-    from sandbox.state import now_iso
-
-    body = request.get_json(force=True)
-    state = g.state
-    with state.lock:
-        state.guilds[guild_id]["members"][body["user_id"]] = {
-            "roles": list(body.get("roles", [])),
-            "joined_at": now_iso(),
-        }
-    return jsonify(ok=True)
-
-
-@bp.route("/guilds/<guild_id>/bans", methods=["POST"])
-def ban(guild_id):
-    """Ban a user from a server."""
-    with g.state.lock:
-        g.state.guilds[guild_id]["bans"].add(request.get_json(force=True)["user_id"])
-    return jsonify(ok=True)
-
-
-@bp.route("/guilds/<guild_id>/bot-role", methods=["POST"])
-def bot_role(guild_id):
-    """Move the bot's role to a position."""
-    with g.state.lock:
-        g.state.move_bot_role(guild_id, int(request.get_json(force=True)["position"]))
-    return jsonify(ok=True)
-
-
-@bp.route("/guilds/<guild_id>/roles/<role_id>", methods=["DELETE"])
-def delete_role(guild_id, role_id):
-    """Delete a role."""
-    with g.state.lock:
-        gd = g.state.guilds[guild_id]
-        gd["roles"] = [r for r in gd["roles"] if r["id"] != role_id]
-        for member in gd["members"].values():
-            member["roles"] = [r for r in member["roles"] if r != role_id]
-    return jsonify(ok=True)
-
-
-@bp.route("/guilds/<guild_id>/bot", methods=["DELETE"])
-def remove_bot(guild_id):
-    """The bot leaves (or is kicked from) a server."""
-    from sandbox import seed
-
-    with g.state.lock:
-        g.state.guilds[guild_id]["members"].pop(seed.BOT_USER_ID, None)
-    return jsonify(ok=True)
-
-
-@bp.route("/users/<user_id>", methods=["POST"])
-def user(user_id):
-    """Change a user: guild_count, tokens ("revoke" or "expire")."""
-    body = request.get_json(force=True)
-    state = g.state
-    with state.lock:
-        if user_id not in state.users:
-            state.users[user_id] = {"id": user_id, "username": body.get("username", f"user{user_id[-4:]}"),
-                                    "global_name": None, "avatar": None, "bot": False, "guild_count": 0,
-                                    "email": f"{user_id}@sandbox.example"}  # fmt: skip
-        if "guild_count" in body:
-            state.users[user_id]["guild_count"] = int(body["guild_count"])
-        if body.get("tokens") == "revoke":
-            state.revoke_user_tokens(user_id)
-        elif body.get("tokens") == "expire":
-            state.expire_user_tokens(user_id)
-    return jsonify(ok=True)
 
 
 class SandboxControl:
-    """Python client of the control API."""
+    """Drive a running sandbox from tests, benchmarks and dev tools."""
 
-    def __init__(self, url):
-        self.url = url.rstrip("/")
+    def __init__(self, base_url, timeout=10):
+        self.url = base_url.rstrip("/")
+        self.timeout = timeout
         self.http = requests.Session()
 
-    def _post(self, path, body=None):
-        response = self.http.post(f"{self.url}/_sandbox{path}", json=body or {}, timeout=10)
+    def _call(self, method, path, body=None, **params):
+        response = self.http.request(method, f"{self.url}/_sandbox{path}", json=body,
+                                     params=params or None, timeout=self.timeout)  # fmt: skip
         response.raise_for_status()
         return response.json()
 
+    def _post(self, path, body=None):
+        return self._call("POST", path, body or {})
+
+    # The whole world
+
     def reset(self):
-        """Back to the seed world."""
+        """Back to the seed world, default limits, no faults, zero counters."""
         return self._post("/reset")
 
     def config(self, **settings):
-        """auto_approve=…, auto_deny=…, limits=…"""
+        """Set auto_approve=, auto_deny=, redirect_uris=, limits=, invalid_threshold=."""
         return self._post("/config", settings)
+
+    def auto_approve(self, user_id, guild_id=None):
+        """The consent page approves at once as user_id (and guild_id for a bot install)."""
+        return self.config(auto_approve={"user_id": user_id, "guild_id": guild_id}, auto_deny=False)
+
+    def auto_deny(self):
+        """The consent page answers access_denied at once."""
+        return self.config(auto_approve=None, auto_deny=True)
+
+    def manual_consent(self):
+        """The consent page waits for a click again."""
+        return self.config(auto_approve=None, auto_deny=False)
 
     def limits(
         self, default=None, routes=None, global_per_second=None, invalid_per_10_minutes=None
     ):
-        """Tighten or loosen the rate limits."""
-        limits = {k: v for k, v in {"default": default, "routes": routes, "global_per_second": global_per_second,
-                                    "invalid_per_10_minutes": invalid_per_10_minutes}.items() if v is not None}  # fmt: skip
-        return self.config(limits=limits)
+        """Tighten or loosen rate limits: routes={"PUT /guilds/{guild_id}/…": {"limit", "per"}}."""
+        limits = {"default": default, "routes": routes, "global_per_second": global_per_second,
+                  "invalid_per_10_minutes": invalid_per_10_minutes}  # fmt: skip
+        return self.config(limits={k: v for k, v in limits.items() if v is not None})
+
+    # Faults
 
     def fault(self, **rule):
-        """Add one fault rule."""
+        """Add one fault rule: method, path (regex), status, code, message, retry_after, global,
+        scope, delay, count or seconds."""
         return self._post("/faults", {"rules": [rule]})
+
+    def faults(self):
+        """The fault rules still live."""
+        return self._call("GET", "/faults")["rules"]
 
     def clear_faults(self):
         """Remove every fault rule."""
-        self.http.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()
+        return self._call("DELETE", "/faults")
+
+    # Inspection
 
     def stats(self):
-        """The counters."""
-        return self.http.get(f"{self.url}/_sandbox/stats", timeout=10).json()
+        """Counters: requests, rate_limited, invalid, by_status, by_route, changes."""
+        return self._call("GET", "/stats")
 
-    def log(self):
-        """The latest requests."""
-        return self.http.get(f"{self.url}/_sandbox/log", timeout=10).json()
+    def changes(self, method, route, guild_id="", user_id="", role_id=""):
+        """How many successful calls made this change (e.g. added this role to this user)."""
+        ids = " ".join((guild_id, user_id, role_id))
+        return self.stats()["changes"].get(f"{method} {route} {ids}".strip(), 0)
+
+    def log(self, limit=None):
+        """The latest REST requests, oldest first."""
+        return self._call("GET", "/log", **({"limit": limit} if limit else {}))
 
     def guild(self, guild_id):
-        """A guild's state."""
-        return self.http.get(f"{self.url}/_sandbox/guilds/{guild_id}", timeout=10).json()
+        """A guild's roles, members (with role ids and names), bans and the bot's role position."""
+        return self._call("GET", f"/guilds/{guild_id}")
+
+    def member_roles(self, guild_id, user_id):
+        """The role ids of a member, or None when they are not on the server."""
+        members = self.guild(guild_id)["members"]
+        return next((m["roles"] for m in members if m["user"]["id"] == user_id), None)
+
+    # Setting the scene
 
     def add_member(self, guild_id, user_id, roles=()):
         """Put a user on a server beforehand."""
         return self._post(f"/guilds/{guild_id}/members", {"user_id": user_id, "roles": list(roles)})
 
+    def remove_member(self, guild_id, user_id):
+        """The user leaves the server by themselves."""
+        return self._call("DELETE", f"/guilds/{guild_id}/members/{user_id}")
+
     def ban(self, guild_id, user_id):
-        """Ban a user."""
+        """Ban a user (and remove them if they are on the server)."""
         return self._post(f"/guilds/{guild_id}/bans", {"user_id": user_id})
 
+    def unban(self, guild_id, user_id):
+        """Lift a ban."""
+        return self._call("DELETE", f"/guilds/{guild_id}/bans/{user_id}")
+
+    def install_bot(self, guild_id, permissions=268435459):
+        """The bot joins a server without the OAuth dance."""
+        return self._post(f"/guilds/{guild_id}/bot", {"permissions": permissions})
+
+    def remove_bot(self, guild_id):
+        """The bot leaves a server, its role with it."""
+        return self._call("DELETE", f"/guilds/{guild_id}/bot")
+
     def move_bot_role(self, guild_id, position):
-        """Drag the bot's role to a position."""
+        """Drag the bot's role to a position (1 = just above @everyone)."""
         return self._post(f"/guilds/{guild_id}/bot-role", {"position": position})
 
     def delete_role(self, guild_id, role_id):
         """Delete a role."""
-        self.http.delete(
-            f"{self.url}/_sandbox/guilds/{guild_id}/roles/{role_id}", timeout=10
-        ).raise_for_status()
+        return self._call("DELETE", f"/guilds/{guild_id}/roles/{role_id}")
 
-    def remove_bot(self, guild_id):
-        """The bot leaves a server."""
-        self.http.delete(
-            f"{self.url}/_sandbox/guilds/{guild_id}/bot", timeout=10
-        ).raise_for_status()
+    def create_user(self, username, user_id=None):
+        """An extra user; returns the user object."""
+        return self._post("/users", {"username": username, "user_id": user_id})
 
     def user(self, user_id, **changes):
-        """Change a user (guild_count=100, tokens="revoke"|"expire")."""
+        """Change a user (username=, guild_count=100, tokens="revoke"|"expire")."""
         return self._post(f"/users/{user_id}", changes)
+
+    def set_guild_count(self, user_id, count):
+        """How many servers the user is in (100 makes the next add fail with 30001)."""
+        return self.user(user_id, guild_count=count)
+
+    def revoke_tokens(self, user_id):
+        """Every token of the user dies (they de-authorised the app)."""
+        return self.user(user_id, tokens="revoke")
+
+    def expire_tokens(self, user_id):
+        """The user's access tokens expire now; refresh tokens still work."""
+        return self.user(user_id, tokens="expire")
+
+    def issue_tokens(self, user_id, scope="identify guilds.join"):
+        """Tokens for a user without the consent page: {access_token, refresh_token, …}."""
+        return self._post(f"/users/{user_id}/tokens", {"scope": scope})

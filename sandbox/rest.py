@@ -1,20 +1,33 @@
-"""Discord's REST API v10, as far as Rolegate uses it, with Discord's answers and errors."""
+"""Discord's REST API v10 as far as Rolegate uses it: the request pipeline (user agent, auth,
+rate limits, faults), then one small handler per endpoint with Discord's answers and errors."""
 
 import re
 import time
+from http import HTTPStatus
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from sandbox import seed
+from sandbox.ratelimit import Limited, retry_after_header
 from sandbox.state import now_iso
 
 bp = Blueprint("rest", __name__)
 ROUTES = []
+MAJOR_PARAMETERS = ("guild_id", "channel_id")
+
+ERRORS = {
+    0: "401: Unauthorized", 10003: "Unknown Channel", 10004: "Unknown Guild",
+    10007: "Unknown Member", 10011: "Unknown Role", 10013: "Unknown User",
+    30001: "Maximum number of guilds reached (100)", 40007: "The user is banned from this guild.",
+    40333: "internal network error", 50001: "Missing Access", 50006: "Cannot send an empty message",
+    50007: "Cannot send messages to this user", 50013: "Missing Permissions",
+    50025: "Invalid OAuth2 access token", 50035: "Invalid Form Body",
+}  # fmt: skip
 
 
 def route(method, template):
-    """Register a handler for METHOD /template."""
+    """Register a handler for METHOD /template (placeholders like {guild_id})."""
     pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
 
     def register(fn):
@@ -27,136 +40,161 @@ def route(method, template):
 class Refusal(Exception):
     """A Discord error answer."""
 
-    def __init__(self, status, code=0, message=""):
+    def __init__(self, status, code=0, message="", errors=None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.errors = status, code, message, errors
+
+    def body(self):
+        """Discord's JSON error body."""
+        body = {"message": self.message, "code": self.code}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
 
 
-ERRORS = {
-    0: "401: Unauthorized", 10004: "Unknown Guild", 10007: "Unknown Member", 10011: "Unknown Role",
-    10013: "Unknown User", 30001: "Maximum number of guilds reached (100)",
-    40007: "The user is banned from this guild.", 40333: "internal network error",
-    50001: "Missing Access", 50013: "Missing Permissions",
-    50025: "Invalid OAuth2 access token", 50035: "Invalid Form Body",
-}  # fmt: skip
-
-
-def refuse(status, code):
-    """Raise Discord's error for code."""
-    raise Refusal(status, code, ERRORS.get(code, "error"))
+def refuse(status, code, **errors):
+    """Raise Discord's error for code (field errors as Discord's 50035 shape)."""
+    detail = {
+        k: {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": v}]} for k, v in errors.items()
+    }
+    raise Refusal(status, code, ERRORS.get(code, "error"), detail or None)
 
 
 def _answer(status, body, headers):
-    if status == 204:
-        response = Response(status=204)
-    else:
-        response = jsonify(body)
-        response.status_code = status
+    response = Response(status=204) if status == 204 else jsonify(body)
+    response.status_code = status
     response.headers.update(headers)
     return response
 
 
+def _find(method, path):
+    """(template, params, handler) for the request, or the status of a miss (404 or 405)."""
+    miss = 404
+    for m, template, pattern, fn in ROUTES:
+        match = pattern.match(path)
+        if match and m == method:
+            return template, match.groupdict(), fn
+        if match:
+            miss = 405
+    return miss
+
+
 @bp.route("/api/v10/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def dispatch(rest):
-    """Find the route, authenticate, rate-limit, apply faults, then run the handler."""
-    state = g.state
-    path = "/" + rest
-    found = next(
-        (
-            (m, t, p.match(path), f)
-            for m, t, p, f in ROUTES
-            if m == request.method and p.match(path)
-        ),
-        None,
-    )
-    if found is None:
-        return jsonify(message="404: Not Found", code=0), 404
-    method, template, match, fn = found
+    """Find the route, then user agent, auth, rate limit, faults, handler; count and log it."""
+    state, path, method = g.state, "/" + rest, request.method
+    found = _find(method, path)
+    if isinstance(found, int):
+        text = "404: Not Found" if found == 404 else "405: Method Not Allowed"
+        return _answer(found, {"message": text, "code": 0}, {})
+    template, params, fn = found
     route_key = f"{method} {template}"
-    params = match.groupdict()
     with state.lock:
-        state.stats["requests"] += 1
-        state.by_route[route_key] += 1
-        if state.banned_by_cloudflare():
-            state.by_status[429] += 1
-            return Response("error code: 1015", status=429, mimetype="text/plain")
-    fault = None
-    with state.lock:
-        fault = state.fault_for(method, path)
+        fault = state.faults.match(method, path)
     if fault and fault.get("delay"):
-        time.sleep(float(fault["delay"]))
+        time.sleep(float(fault["delay"]))  # outside the lock: a slow Discord, not a stuck one
     with state.lock:
         status, body, headers = _handle(state, fn, route_key, params, fault)
-        state.by_status[status] += 1
-        if status == 429:
-            state.stats["rate_limited"] += 1
-        if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
-            state.count_invalid()
-            state.stats["invalid"] += 1
-        if status < 300 and method != "GET":
-            state.changes[
-                f"{route_key} {params.get('guild_id', '')} {params.get('user_id', '')} {params.get('role_id', '')}".strip()
-            ] += 1
-        state.log.append({"time": time.time(), "method": method, "path": path, "status": status,
-                          "reason": unquote(request.headers.get("X-Audit-Log-Reason", "")),
-                          "auth": g.get("auth_kind", "")})  # fmt: skip
+        _record(state, method, path, route_key, params, status)
     return _answer(status, body, headers)
+
+
+def _record(state, method, path, route_key, params, status):
+    state.stats["requests"] += 1
+    state.by_route[route_key] += 1
+    state.by_status[status] += 1
+    if status == 429:
+        state.stats["rate_limited"] += 1
+    if status < 300 and method != "GET":
+        # One key per (method, route, guild, user, role): "exactly one call added this role".
+        ids = " ".join(params.get(k, "") for k in ("guild_id", "user_id", "role_id"))
+        state.changes[f"{route_key} {ids}".strip()] += 1
+    state.log.append({"time": time.time(), "method": method, "path": path, "route": route_key,
+                      "status": status, "reason": unquote(request.headers.get("X-Audit-Log-Reason", "")),
+                      "auth": g.get("auth_kind", "")})  # fmt: skip
+
+
+def _authenticate(state):
+    """Set g.user_id, g.grant and g.auth_kind from the Authorization header; False if refused."""
+    kind, _, token = request.headers.get("Authorization", "").partition(" ")
+    g.auth_kind, g.token = kind, token
+    if kind == "Bot" and token == seed.BOT_TOKEN:
+        g.user_id, g.grant = seed.BOT_USER_ID, None
+        return True
+    grant = state.bearer(token) if kind == "Bearer" else None
+    if grant:
+        g.user_id, g.grant = grant["user_id"], grant
+        return True
+    return False
+
+
+def _limited(retry_after, is_global, scope, headers):
+    headers = {
+        **headers,
+        "Retry-After": retry_after_header(retry_after),
+        "X-RateLimit-Scope": scope,
+    }
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+    }
+    return 429, body, headers
 
 
 def _handle(state, fn, route_key, params, fault):
     if not request.headers.get("User-Agent", "").startswith("DiscordBot ("):
-        return (
-            403,
-            {"message": "Please set a User-Agent: DiscordBot (url, version)", "code": 40333},
-            {},
-        )
-    auth = request.headers.get("Authorization", "")
-    kind, _, token = auth.partition(" ")
-    g.auth_kind = kind
-    if kind == "Bot" and token == seed.BOT_TOKEN:
-        g.user_id, g.grant = seed.BOT_USER_ID, None
-    elif kind == "Bearer" and state.bearer(token):
-        g.grant = state.bearer(token)
-        g.user_id = g.grant["user_id"]
-    else:
+        # What Cloudflare answers a client without Discord's required User-Agent.
+        return 403, {"message": ERRORS[40333], "code": 40333}, {}
+    if not _authenticate(state):
         return 401, {"message": "401: Unauthorized", "code": 0}, {}
-    headers, limited = state.take(
-        route_key, params.get("guild_id", ""), token if kind == "Bot" else None
-    )
-    if limited:
-        headers = {**headers, "Retry-After": str(max(1, round(limited["retry_after"]))),
-                   "X-RateLimit-Scope": limited["scope"]}  # fmt: skip
-        if limited["global"]:
-            headers["X-RateLimit-Global"] = "true"
-        return 429, {"message": "You are being rate limited.", "retry_after": limited["retry_after"],
-                     "global": limited["global"]}, headers  # fmt: skip
-    if fault:
-        status = int(fault.get("status", 500))
-        if status == 429:
-            after = float(fault.get("retry_after", 1.0))
-            return (
-                429,
-                {"message": "You are being rate limited.", "retry_after": after, "global": False},
-                {**headers, "Retry-After": str(max(1, round(after))), "X-RateLimit-Scope": "user"},
-            )
-        return status, {"message": fault.get("message") or ERRORS.get(fault.get("code", 0), "Server error"),
-                        "code": int(fault.get("code", 0))}, headers  # fmt: skip
+    major = next((params[k] for k in MAJOR_PARAMETERS if k in params), "")
+    bot_token = g.token if g.auth_kind == "Bot" else None
+    try:
+        headers = state.limiter.take(route_key, major, bot_token)
+    except Limited as exc:
+        return _limited(
+            exc.retry_after, exc.is_global, "global" if exc.is_global else "user", exc.headers
+        )
+    if fault and "status" in fault:
+        return _fault_answer(fault, headers)
     try:
         status, body = fn(state, **params)
     except Refusal as exc:
-        return exc.status, {"message": exc.message, "code": exc.code}, headers
+        return exc.status, exc.body(), headers
     return status, body, headers
 
 
-def _guild(state, guild_id, bot_must_be_in=True):
+def _fault_answer(fault, headers):
+    status = int(fault["status"])
+    if status == 429:
+        is_global = bool(fault.get("global"))
+        scope = fault.get("scope") or ("global" if is_global else "user")
+        return _limited(float(fault.get("retry_after", 1.0)), is_global, scope, headers)
+    code = int(fault.get("code", 0))
+    message = fault.get("message") or (ERRORS.get(code) if code else None)
+    return (
+        status,
+        {"message": message or f"{status}: {HTTPStatus(status).phrase}", "code": code},
+        headers,
+    )
+
+
+# Guards
+
+
+def _bot_only():
+    if g.user_id != seed.BOT_USER_ID:
+        refuse(403, 50001)
+
+
+def _guild(state, guild_id):
     guild = state.guilds.get(guild_id)
     if guild is None:
         refuse(404, 10004)
-    if (
-        bot_must_be_in
-        and g.user_id == seed.BOT_USER_ID
-        and seed.BOT_USER_ID not in guild["members"]
-    ):
+    if seed.BOT_USER_ID not in guild["members"]:
         refuse(403, 50001)
     return guild
 
@@ -168,6 +206,7 @@ def _need(state, guild, bit):
 
 
 def _role_below_bot(state, guild, role_id):
+    # Even an ADMINISTRATOR bot can only hand out roles strictly below its highest role.
     role = next((r for r in guild["roles"] if r["id"] == role_id), None)
     if role is None:
         refuse(404, 10011)
@@ -176,17 +215,23 @@ def _role_below_bot(state, guild, role_id):
     return role
 
 
-def _bot_only():
-    if g.user_id != seed.BOT_USER_ID:
-        refuse(403, 50001)
+def _json():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refusal(400, 50035, ERRORS[50035])
+    return body
+
+
+# Endpoints
 
 
 @route("GET", "/users/@me")
 def me(state):
-    """The caller."""
-    if g.grant is not None and "identify" not in g.grant["scopes"]:
+    """The caller (a bearer token needs the identify scope)."""
+    scopes = g.grant["scopes"] if g.grant else []
+    if g.grant is not None and "identify" not in scopes:
         refuse(401, 0)
-    return 200, state.user_json(g.user_id)
+    return 200, state.user_json(g.user_id, email="email" in scopes)
 
 
 @route("GET", "/guilds/{guild_id}")
@@ -198,14 +243,14 @@ def get_guild(state, guild_id):
 
 @route("GET", "/guilds/{guild_id}/roles")
 def list_roles(state, guild_id):
-    """The roles."""
+    """The roles, lowest first."""
     _bot_only()
     return 200, state.guild_json(_guild(state, guild_id))["roles"]
 
 
 @route("POST", "/guilds/{guild_id}/roles")
 def create_role(state, guild_id):
-    """A new role at position 1 (just above @everyone)."""
+    """A new role at position 1 (just above @everyone, so below the bot)."""
     _bot_only()
     guild = _guild(state, guild_id)
     _need(state, guild, seed.MANAGE_ROLES)
@@ -215,7 +260,8 @@ def create_role(state, guild_id):
             r["position"] += 1
     role = {"id": state.snowflake(), "name": str(body.get("name") or "new role")[:100], "position": 1,
             "permissions": str(body.get("permissions", 0)), "color": int(body.get("color", 0)),
-            "hoist": False, "managed": False, "mentionable": False}  # fmt: skip
+            "hoist": bool(body.get("hoist")), "managed": False,
+            "mentionable": bool(body.get("mentionable")), "flags": 0}  # fmt: skip
     guild["roles"].append(role)
     return 200, role
 
@@ -234,14 +280,16 @@ def get_member(state, guild_id, user_id):
 
 @route("PUT", "/guilds/{guild_id}/members/{user_id}")
 def add_member(state, guild_id, user_id):
-    """Add a user with their guilds.join token: 201 added, 204 already a member."""
+    """Add a user with their guilds.join token: 201 added, 204 already a member (roles ignored)."""
     _bot_only()
     guild = _guild(state, guild_id)
     _need(state, guild, seed.CREATE_INSTANT_INVITE)
     if user_id not in state.users:
         refuse(404, 10013)
-    body = request.get_json(silent=True) or {}
-    grant = state.bearer(str(body.get("access_token", "")))
+    body = _json()
+    if "access_token" not in body:
+        refuse(400, 50035, access_token="This field is required")
+    grant = state.bearer(str(body["access_token"]))
     if grant is None or grant["user_id"] != user_id or "guilds.join" not in grant["scopes"]:
         refuse(403, 50025)
     if user_id in guild["members"]:
@@ -250,17 +298,16 @@ def add_member(state, guild_id, user_id):
         refuse(403, 40007)
     if state.users[user_id]["guild_count"] >= 100:
         refuse(400, 30001)
-    roles = [str(r) for r in body.get("roles", [])]
+    roles = [str(r) for r in body.get("roles") or []]
     for role_id in roles:
         _role_below_bot(state, guild, role_id)
-    guild["members"][user_id] = {"roles": roles, "joined_at": now_iso()}
-    state.users[user_id]["guild_count"] += 1
+    state.add_member(guild_id, user_id, roles)
     return 201, state.member_json(guild, user_id)
 
 
 @route("DELETE", "/guilds/{guild_id}/members/{user_id}")
 def kick(state, guild_id, user_id):
-    """Kick a member."""
+    """Kick a member (only one whose highest role is below the bot's)."""
     _bot_only()
     guild = _guild(state, guild_id)
     _need(state, guild, seed.KICK_MEMBERS)
@@ -268,8 +315,7 @@ def kick(state, guild_id, user_id):
         refuse(404, 10007)
     if state.top_position(guild, user_id) >= state.top_position(guild, seed.BOT_USER_ID):
         refuse(403, 50013)
-    del guild["members"][user_id]
-    state.users[user_id]["guild_count"] -= 1
+    state.remove_member(guild_id, user_id)
     return 204, None
 
 
@@ -285,7 +331,7 @@ def _member_role(state, guild_id, user_id, role_id):
 
 @route("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
 def add_role(state, guild_id, user_id, role_id):
-    """Give a role."""
+    """Give a role (idempotent, like Discord)."""
     member = _member_role(state, guild_id, user_id, role_id)
     if role_id not in member["roles"]:
         member["roles"].append(role_id)
@@ -294,7 +340,7 @@ def add_role(state, guild_id, user_id, role_id):
 
 @route("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
 def remove_role(state, guild_id, user_id, role_id):
-    """Take a role."""
+    """Take a role (idempotent, like Discord)."""
     member = _member_role(state, guild_id, user_id, role_id)
     if role_id in member["roles"]:
         member["roles"].remove(role_id)
@@ -303,24 +349,35 @@ def remove_role(state, guild_id, user_id, role_id):
 
 @route("POST", "/users/@me/channels")
 def create_dm(state):
-    """A DM channel with a user."""
-    body = request.get_json(silent=True) or {}
-    user_id = str(body.get("recipient_id", ""))
+    """The DM channel with a user (the same one each time)."""
+    _bot_only()
+    user_id = str(_json().get("recipient_id", ""))
     if user_id not in state.users:
         refuse(404, 10013)
-    channel = state.dms.setdefault(user_id, {"id": state.snowflake(), "type": 1,
+    channel = state.dms.setdefault(user_id, {"id": state.snowflake(), "type": 1, "last_message_id": None,
                                              "recipients": [state.user_json(user_id)]})  # fmt: skip
     return 200, channel
 
 
 @route("POST", "/channels/{channel_id}/messages")
 def send_message(state, channel_id):
-    """Post a message."""
-    body = request.get_json(silent=True) or {}
+    """Post a message in a DM; Discord refuses users who share no server with the bot."""
+    _bot_only()
+    content = str(_json().get("content") or "")
     channel = next((c for c in state.dms.values() if c["id"] == channel_id), None)
     if channel is None:
         refuse(404, 10003)
-    message = {"id": state.snowflake(), "channel_id": channel_id, "content": str(body.get("content", ""))[:2000],
-               "to": channel["recipients"][0]["username"], "timestamp": now_iso()}  # fmt: skip
-    state.messages.append(message)
+    if not content.strip():
+        refuse(400, 50006)
+    to = channel["recipients"][0]
+    shared = any(
+        to["id"] in gd["members"] and seed.BOT_USER_ID in gd["members"]
+        for gd in state.guilds.values()
+    )
+    if not shared:
+        refuse(403, 50007)
+    message = {"id": state.snowflake(), "channel_id": channel_id, "type": 0, "content": content[:2000],
+               "author": state.user_json(seed.BOT_USER_ID), "timestamp": now_iso()}  # fmt: skip
+    channel["last_message_id"] = message["id"]
+    state.messages.append({**message, "to": to["username"]})
     return 200, message

@@ -1,6 +1,5 @@
-"""The sandbox's memory: users, servers, tokens, rate-limit windows, faults and counters."""
+"""The sandbox's memory: users, servers, OAuth grants, limits, faults, counters and the log."""
 
-import hashlib
 import itertools
 import secrets
 import threading
@@ -9,19 +8,18 @@ from collections import Counter, deque
 from datetime import UTC, datetime
 
 from sandbox import seed
+from sandbox.faults import Faults
+from sandbox.ratelimit import RateLimiter
 
-DEFAULT_LIMITS = {
-    "default": {"limit": 10, "per": 1.0},
-    "global_per_second": 50,
-    "invalid_per_10_minutes": 10000,
-}
+CODE_TTL = 600  # authorization codes live 10 minutes
+ACCESS_TTL = 604800  # access tokens live 7 days
 
 
 class SandboxState:
-    """Everything the sandbox knows; every access goes through `lock`."""
+    """Everything the sandbox knows; every read and write holds `lock` (one, not re-entrant)."""
 
     def __init__(self):
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()
         self.reset()
 
     def reset(self):
@@ -29,17 +27,12 @@ class SandboxState:
         with self.lock:
             self.users, self.guilds = seed.initial()
             self.codes, self.access, self.refresh = {}, {}, {}
-            self.config = {"auto_approve": None, "auto_deny": False}
-            self.limits = {
-                k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULT_LIMITS.items()
-            }
-            self.limits["routes"] = {}
-            self.windows, self.global_windows = {}, {}
-            self.invalid = deque()
-            self.faults = []
+            self.config = {"auto_approve": None, "auto_deny": False, "redirect_uris": None}
+            self.limiter = RateLimiter()
+            self.faults = Faults()
             self.stats = Counter()
             self.by_status, self.by_route, self.changes = Counter(), Counter(), Counter()
-            self.log = deque(maxlen=200)
+            self.log = deque(maxlen=500)
             self.dms, self.messages = {}, []
             self.ids = itertools.count(400000000000000001)
 
@@ -54,31 +47,34 @@ class SandboxState:
         code = secrets.token_urlsafe(16)
         self.codes[code] = {"user_id": user_id, "scopes": scopes, "redirect_uri": redirect_uri,
                             "guild_id": guild_id, "permissions": int(permissions or 0),
-                            "expires": time.time() + 600}  # fmt: skip
+                            "expires": time.time() + CODE_TTL}  # fmt: skip
         return code
 
-    def new_tokens(self, user_id, scopes):
-        """An access and refresh token pair (access lives 7 days)."""
+    def new_tokens(self, user_id, scopes, grant_id=None):
+        """An access and refresh token pair of one authorization (grant)."""
+        grant_id = grant_id or secrets.token_hex(8)
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        self.access[access] = {
-            "user_id": user_id,
-            "scopes": scopes,
-            "expires": time.time() + 604800,
-        }
-        self.refresh[refresh] = {"user_id": user_id, "scopes": scopes}
+        record = {"grant": grant_id, "user_id": user_id, "scopes": list(scopes)}
+        self.access[access] = {**record, "expires": time.time() + ACCESS_TTL}
+        self.refresh[refresh] = record
         return access, refresh
 
     def bearer(self, token):
-        """The live grant of an access token, or None."""
+        """The live grant behind an access token, or None."""
         grant = self.access.get(token)
         if grant and grant["expires"] > time.time():
             return grant
         return None
 
+    def revoke(self, token):
+        """Revoke the authorization behind an access or refresh token (both tokens die)."""
+        record = self.access.get(token) or self.refresh.get(token)
+        if record:
+            self._drop(lambda t: t["grant"] == record["grant"])
+
     def revoke_user_tokens(self, user_id):
         """Forget every token of a user (they de-authorised the app)."""
-        self.access = {k: v for k, v in self.access.items() if v["user_id"] != user_id}
-        self.refresh = {k: v for k, v in self.refresh.items() if v["user_id"] != user_id}
+        self._drop(lambda t: t["user_id"] == user_id)
 
     def expire_user_tokens(self, user_id):
         """Access tokens of a user expire now; refresh tokens still work."""
@@ -86,10 +82,14 @@ class SandboxState:
             if grant["user_id"] == user_id:
                 grant["expires"] = 0
 
+    def _drop(self, doomed):
+        self.access = {k: v for k, v in self.access.items() if not doomed(v)}
+        self.refresh = {k: v for k, v in self.refresh.items() if not doomed(v)}
+
     # Guilds
 
     def bot_role(self, guild):
-        """The bot's managed role in guild, or None when the bot is not there."""
+        """The bot's managed role in guild, or None when the bot never joined."""
         return next(
             (r for r in guild["roles"] if r.get("tags", {}).get("bot_id") == seed.BOT_USER_ID), None
         )
@@ -103,25 +103,61 @@ class SandboxState:
             for r in guild["roles"]:
                 if r["position"] >= position and r["id"] != guild_id:
                     r["position"] += 1
-            role = {"id": self.snowflake(), "name": "Rolegate Bot", "position": position,
+            role = {"id": self.snowflake(), "name": seed.BOT_USERNAME, "position": position,
                     "permissions": str(permissions), "color": 0, "hoist": False, "managed": True,
-                    "mentionable": False, "tags": {"bot_id": seed.BOT_USER_ID}}  # fmt: skip
+                    "mentionable": False, "flags": 0, "tags": {"bot_id": seed.BOT_USER_ID}}  # fmt: skip
             guild["roles"].append(role)
         else:
             role["permissions"] = str(permissions)
         guild["members"][seed.BOT_USER_ID] = {"roles": [role["id"]], "joined_at": now_iso()}
         return guild
 
+    def remove_bot(self, guild_id):
+        """The bot leaves (or is kicked); like Discord, its managed role goes with it."""
+        guild = self.guilds[guild_id]
+        guild["members"].pop(seed.BOT_USER_ID, None)
+        role = self.bot_role(guild)
+        if role is not None:
+            self.delete_role(guild_id, role["id"])
+
+    def delete_role(self, guild_id, role_id):
+        """Delete a role; members lose it and the roles above move down one."""
+        guild = self.guilds[guild_id]
+        gone = next((r for r in guild["roles"] if r["id"] == role_id), None)
+        if gone is None:
+            return False
+        guild["roles"].remove(gone)
+        for r in guild["roles"]:
+            if r["position"] > gone["position"]:
+                r["position"] -= 1
+        for member in guild["members"].values():
+            member["roles"] = [r for r in member["roles"] if r != role_id]
+        return True
+
     def move_bot_role(self, guild_id, position):
         """Put the bot's role at `position`, shifting the others like Discord's drag and drop."""
         guild = self.guilds[guild_id]
         role = self.bot_role(guild)
+        if role is None:
+            raise LookupError("the bot is not on this server")
         others = sorted((r for r in guild["roles"] if r is not role and r["id"] != guild_id),
                         key=lambda r: r["position"])  # fmt: skip
         position = max(1, min(position, len(others) + 1))
         others.insert(position - 1, role)
         for i, r in enumerate(others, start=1):
             r["position"] = i
+
+    def add_member(self, guild_id, user_id, roles=()):
+        """Put a user on a server (counts towards their 100 servers)."""
+        guild = self.guilds[guild_id]
+        if user_id not in guild["members"]:
+            self.users[user_id]["guild_count"] += 1
+        guild["members"][user_id] = {"roles": [str(r) for r in roles], "joined_at": now_iso()}
+
+    def remove_member(self, guild_id, user_id):
+        """Take a user off a server."""
+        if self.guilds[guild_id]["members"].pop(user_id, None) is not None:
+            self.users[user_id]["guild_count"] -= 1
 
     def top_position(self, guild, user_id):
         """Highest role position of a member (the owner outranks everyone)."""
@@ -134,7 +170,7 @@ class SandboxState:
         return max([positions.get(r, 0) for r in member["roles"]], default=0)
 
     def bot_permissions(self, guild):
-        """The bot's permission bits in guild."""
+        """The bot's permission bits in guild (@everyone's plus its roles')."""
         member = guild["members"].get(seed.BOT_USER_ID)
         if member is None:
             return 0
@@ -149,100 +185,23 @@ class SandboxState:
         """A guild member object as Discord returns it."""
         member = guild["members"][user_id]
         return {"user": self.user_json(user_id), "roles": list(member["roles"]), "nick": None,
-                "joined_at": member["joined_at"], "deaf": False, "mute": False}  # fmt: skip
+                "avatar": None, "joined_at": member["joined_at"], "premium_since": None,
+                "deaf": False, "mute": False, "flags": 0, "pending": False}  # fmt: skip
 
-    def user_json(self, user_id):
-        """A user object."""
+    def user_json(self, user_id, email=False):
+        """A user object (with email and verified when the token has the email scope)."""
         u = self.users[user_id]
-        return {k: u[k] for k in ("id", "username", "global_name", "avatar", "bot")} | {
-            "discriminator": "0"
-        }
+        body = {k: u[k] for k in ("id", "username", "global_name", "avatar", "bot")}
+        body.update(discriminator="0", public_flags=0)
+        if email:
+            body.update(email=u["email"], verified=u["verified"])
+        return body
 
     def guild_json(self, guild):
         """A guild object with its roles."""
         return {"id": guild["id"], "name": guild["name"], "icon": guild["icon"],
-                "owner_id": guild["owner_id"], "roles": sorted(guild["roles"], key=lambda r: r["position"])}  # fmt: skip
-
-    # Rate limits
-
-    def route_limit(self, route_key):
-        """The (limit, per) of a route."""
-        conf = self.limits["routes"].get(route_key) or self.limits["default"]
-        return int(conf["limit"]), float(conf["per"])
-
-    def take(self, route_key, major, bot):
-        """Count a request; (headers, None) when allowed, (headers, 429 info) when not."""
-        now = time.time()
-        if bot:
-            start, count = self.global_windows.get(bot, (now, 0))
-            if now - start >= 1.0:
-                start, count = now, 0
-            if count >= int(self.limits["global_per_second"]):
-                return {}, {
-                    "retry_after": round(start + 1.0 - now, 3),
-                    "global": True,
-                    "scope": "global",
-                }
-            self.global_windows[bot] = (start, count + 1)
-        limit, per = self.route_limit(route_key)
-        key = (route_key, major)
-        reset_at, count = self.windows.get(key, (now + per, 0))
-        if now >= reset_at:
-            reset_at, count = now + per, 0
-        bucket = hashlib.sha1(route_key.encode()).hexdigest()[:16]
-        if count >= limit:
-            headers = _rl_headers(limit, 0, reset_at, now, bucket)
-            return headers, {
-                "retry_after": round(reset_at - now, 3),
-                "global": False,
-                "scope": "user",
-            }
-        self.windows[key] = (reset_at, count + 1)
-        return _rl_headers(limit, limit - count - 1, reset_at, now, bucket), None
-
-    def count_invalid(self):
-        """Remember an invalid request (401, 403, 429) for the Cloudflare ban."""
-        now = time.time()
-        self.invalid.append(now)
-        while self.invalid and self.invalid[0] < now - 600:
-            self.invalid.popleft()
-
-    def banned_by_cloudflare(self):
-        """True when invalid requests in the last 10 minutes passed the threshold."""
-        now = time.time()
-        while self.invalid and self.invalid[0] < now - 600:
-            self.invalid.popleft()
-        return len(self.invalid) >= int(self.limits["invalid_per_10_minutes"])
-
-    def fault_for(self, method, path):
-        """The first fault rule matching this request, consumed once; or None."""
-        import re
-
-        now = time.time()
-        for rule in list(self.faults):
-            if rule.get("until") and rule["until"] < now:
-                self.faults.remove(rule)
-                continue
-            if rule.get("method") and rule["method"] != method:
-                continue
-            if rule.get("path") and not re.search(rule["path"], path):
-                continue
-            if rule.get("count") is not None:
-                rule["count"] -= 1
-                if rule["count"] <= 0:
-                    self.faults.remove(rule)
-            return rule
-        return None
-
-
-def _rl_headers(limit, remaining, reset_at, now, bucket):
-    return {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{reset_at:.3f}",
-        "X-RateLimit-Reset-After": f"{max(reset_at - now, 0):.3f}",
-        "X-RateLimit-Bucket": bucket,
-    }
+                "owner_id": guild["owner_id"], "features": [],
+                "roles": sorted(guild["roles"], key=lambda r: r["position"])}  # fmt: skip
 
 
 def now_iso():
