@@ -227,6 +227,14 @@ def test_a_wrong_bot_token_is_named_for_the_operator(installed, redis_conn):
     assert "DISCORD_BOT_TOKEN" in caught.value.seller_message
 
 
+def test_wrong_oauth_client_credentials_are_named_for_the_operator(installed, redis_conn):
+    client = DiscordHTTP(installed.url, seed.BOT_TOKEN, redis_conn, client_id=seed.CLIENT_ID,
+                         client_secret="wrong")  # fmt: skip
+    with pytest.raises(e.ClientUnauthorized) as caught:
+        client.refresh_token("anything")
+    assert "DISCORD_CLIENT_SECRET" in caught.value.seller_message
+
+
 def test_a_short_429_is_waited_out_and_retried(client, installed):
     installed.fault(method="PUT", path="/roles/", status=429, retry_after=0.3, count=1)
     client.add_role(GUILD, ANN, PRO, reason="x")

@@ -156,6 +156,18 @@ class BotUnauthorized(PermanentError):
         )
 
 
+class ClientUnauthorized(PermanentError):
+    """OAuth `invalid_client`: the app's client id or secret is wrong."""
+
+    @property
+    def seller_message(self):
+        """Only the operator can fix the OAuth client."""
+        return (
+            "Discord refused Rolegate's OAuth client credentials. The operator must check "
+            "DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET; Retry once they are fixed."
+        )
+
+
 class TokenError(DiscordError):
     """A buyer's OAuth token was refused: refresh it once, else the buyer links again."""
 
@@ -199,6 +211,8 @@ def error_for(status, body, bearer=False):
         )
     if status >= 500:
         return RetryableError(status, code, message or "server error")
+    if body.get("error") == "invalid_client":
+        return ClientUnauthorized(status, code, message)
     if code in TOKEN_CODES or (bearer and status == 401) or body.get("error") == "invalid_grant":
         return TokenError(status, code, message)
     if status == 401:

@@ -37,13 +37,18 @@ class Route:
         """Route identity for bucket discovery: method and template."""
         return f"{self.method} {self.path}"
 
+    @property
+    def bucket_key(self):
+        """Method, template and major parameter: what one rate-limit bucket is kept under."""
+        return f"{self.key} {self.major}"
+
 
 class DiscordHTTP:
     """Bot (and buyer Bearer) calls to Discord with shared rate limits."""
 
     def __init__(
         self, base_url, bot_token, redis, *, client_id=None, client_secret=None, max_wait=2.0,
-        session=None, timeout=10, global_limit=50, version="0.1.0",
+        session=None, timeout=10, global_limit=50, invalid_threshold=5000, version="0.1.0",
     ):  # fmt: skip
         self.base_url = base_url.rstrip("/")
         self.bot_token = bot_token
@@ -51,7 +56,9 @@ class DiscordHTTP:
         self.max_wait, self.timeout = max_wait, timeout
         self.session = session or requests.Session()
         self.user_agent = USER_AGENT.format(version=version)
-        self.limiter = RateLimiter(redis, bot_token, global_limit=global_limit)
+        self.limiter = RateLimiter(
+            redis, bot_token, global_limit=global_limit, invalid_threshold=invalid_threshold
+        )
         self._bot_user = None
 
     def request(self, route, *, json=None, reason=None, bearer=None):
@@ -221,15 +228,16 @@ class DiscordHTTP:
 
     # OAuth2 (form-encoded only, client credentials)
 
-    def _token(self, data):
+    def _oauth(self, path, data):
+        # Discord's token endpoints take only form bodies, with the client's credentials.
         try:
             response = self.session.post(
-                f"{self.base_url}/api/oauth2/token", data=data,
+                f"{self.base_url}/api/oauth2/{path}", data=data,
                 auth=(self.client_id, self.client_secret),
                 headers={"User-Agent": self.user_agent}, timeout=self.timeout,
             )  # fmt: skip
         except requests.RequestException as exc:
-            raise RetryableError(None, None, str(exc)) from exc
+            raise RetryableError(None, None, f"{type(exc).__name__}: {exc}") from exc
         body = _json(response)
         if response.status_code >= 400:
             raise error_for(response.status_code, body, bearer=True)
@@ -237,23 +245,18 @@ class DiscordHTTP:
 
     def exchange_code(self, code, redirect_uri):
         """Trade an authorization code for tokens."""
-        return self._token(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self._oauth(
+            "token",
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
         )
 
     def refresh_token(self, refresh_token):
         """Trade a refresh token for new tokens."""
-        return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return self._oauth("token", {"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     def revoke_token(self, token):
-        """Revoke an access or refresh token."""
-        response = self.session.post(
-            f"{self.base_url}/api/oauth2/token/revoke", data={"token": token},
-            auth=(self.client_id, self.client_secret),
-            headers={"User-Agent": self.user_agent}, timeout=self.timeout,
-        )  # fmt: skip
-        if response.status_code >= 400:
-            raise error_for(response.status_code, _json(response), bearer=True)
+        """Revoke an access or refresh token (Discord answers an empty object)."""
+        self._oauth("token/revoke", {"token": token})
         return True
 
 
