@@ -108,7 +108,19 @@ def _oauth_error(error, description=None, status=400):
 
 
 def _form_and_client():
-    """An error answer when the request is not form-encoded or the client is wrong, else None."""
+    """An error answer for a fault, a body not form-encoded or a wrong client, else None."""
+    path = request.path.removeprefix("/api").removeprefix("/v10")  # "/oauth2/token…"
+    with g.state.lock:
+        fault = g.state.faults.match("POST", path)
+    if fault and fault.get("delay"):
+        time.sleep(float(fault["delay"]))
+    if fault and "status" in fault:
+        # Token endpoint faults answer as Discord's edge does: a JSON message and a status.
+        response = jsonify(message=fault.get("message") or "Service unavailable", code=0)
+        response.status_code = int(fault["status"])
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(int(float(fault.get("retry_after", 1))) or 1)
+        return response
     if request.mimetype != "application/x-www-form-urlencoded":
         # Discord reads only form fields, so a JSON body looks like a missing grant_type.
         return _oauth_error("unsupported_grant_type", 'Unsupported "grant_type"')

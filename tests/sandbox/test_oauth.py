@@ -156,3 +156,10 @@ def test_auto_approve_redirects_at_once_with_a_code(sandbox):
     body = exchange(sandbox.url, code_of(answer.headers["Location"])).json()
     me = Api(sandbox.url, body["access_token"], "Bearer")("GET", "/users/@me").json()
     assert me["id"] == ANN and me["username"] == "ann"
+
+
+def test_faults_reach_the_token_endpoint(sandbox):
+    sandbox.fault(path="^/oauth2/token$", status=503, count=1)
+    code = code_of(authorize(sandbox.url, "identify", ANN))
+    assert exchange(sandbox.url, code).status_code == 503
+    assert exchange(sandbox.url, code).status_code == 200  # the code survived the outage
