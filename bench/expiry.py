@@ -15,14 +15,14 @@ def memory_per_expiry(stack, n=10_000):
     """Bytes of Redis memory per scheduled expiry job."""
     import redis
 
-    from workers import expiry
+    from webapp import jobs
 
     conn = redis.Redis.from_url(stack.redis_url)
     conn.flushdb()
     before = conn.info("memory")["used_memory"]
     when = datetime.now(UTC) + timedelta(days=30)
     for order_id in range(1, n + 1):
-        expiry.schedule(order_id, when + timedelta(seconds=order_id))
+        jobs.schedule_expiry_now(order_id, when + timedelta(seconds=order_id))
     after = conn.info("memory")["used_memory"]
     conn.flushdb()
     return (after - before) / n
@@ -30,9 +30,9 @@ def memory_per_expiry(stack, n=10_000):
 
 def lateness(stack, n=1000, spread=30.0, lead=20.0):
     """Expiry job start minus due time (p50, p99) and the Discord rate of the revocations."""
+    from webapp import jobs
     from webapp.db import db, utcnow
     from webapp.models import Action, Automation, Customer, Grant, Order, Product
-    from workers import expiry
 
     seller, app = connected_seller(stack)
     stack.sandbox.limits(routes={ROUTE: {"limit": LIMIT, "per": 1.0}}, global_per_second=50)
@@ -53,7 +53,7 @@ def lateness(stack, n=1000, spread=30.0, lead=20.0):
                                  paid_at=utcnow(), access_ends_at=ends, end_reason="time_limit")  # fmt: skip
             Grant.create(order=order, customer=customer, app=app, guild_id=seed.GUILD_ID, kind="role",
                          role_id=PRO, discord_user_id=user, state="active", granted_at=utcnow())  # fmt: skip
-            expiry.schedule(order.id, ends)
+            jobs.schedule_expiry_now(order.id, ends)
     stack.processes.worker()
     stack.processes.worker()
     stack.processes.scheduler(interval="1")

@@ -19,7 +19,7 @@ def db_upgrade():
 @click.command("sweep")
 def sweep_command():
     """Repair now: due expiries, expiries missing from the scheduler, lost actions."""
-    from workers.sweeper import sweep
+    from webapp.access.sweeper import sweep
 
     report = sweep()
     click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))

@@ -57,5 +57,6 @@ def get_discord():
             get_redis(),
             client_id=s.discord_client_id,
             client_secret=s.discord_client_secret,
+            global_limit=s.discord_global_limit,
         )
     return _discord

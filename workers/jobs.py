@@ -1,17 +1,17 @@
-"""How every job runs: configured process, a database connection, declared queue and limits."""
+"""How every job body runs: a configured process and a database connection of its own."""
 
 import functools
 
-from webapp.db import db
-from webapp.services import ensure_configured
 
-
-def job(queue, timeout, ttl=None, result_ttl=3600, failure_ttl=7 * 24 * 3600):
-    """Declare a job function's queue and limits where it is defined (as redash does).
+def body(kind):
+    """Mark a function as the body of `kind` (a `webapp.jobs.JobKind`) and wrap it.
 
     The wrapper configures the process on first use and gives the job its own database
-    connection; the limits are read by the enqueue helpers from `fn.rq_options`.
+    connection. `kind.func` must name the wrapped function: `tests/test_architecture.py`
+    checks every kind against its body.
     """
+    from webapp.db import db
+    from webapp.services import ensure_configured
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -20,13 +20,7 @@ def job(queue, timeout, ttl=None, result_ttl=3600, failure_ttl=7 * 24 * 3600):
             with db.connection_context():
                 return fn(*args, **kwargs)
 
-        run.rq_options = {
-            "queue": queue,
-            "timeout": timeout,
-            "ttl": ttl,
-            "result_ttl": result_ttl,
-            "failure_ttl": failure_ttl,
-        }
+        run.kind = kind
         return run
 
     return decorate

@@ -15,9 +15,9 @@ from devtools import embedded_redis
 from tests.fixtures.processes import wait_until
 from tests.fixtures.world import ANN, BOB, CLEO, GUILD, role_id
 from webapp import crypto
+from webapp.access import sweeper
 from webapp.db import db
 from webapp.models import Action
-from workers import sweeper
 
 pytestmark = pytest.mark.slow
 BUYERS = {"ord_a": ANN, "ord_b": BOB, "ord_c": CLEO}

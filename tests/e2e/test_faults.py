@@ -8,9 +8,10 @@ import pytest
 
 from tests.fixtures.processes import wait_until
 from tests.fixtures.world import ANN, BOB, CLEO, drain
+from webapp import jobs
+from webapp.access import sweeper
 from webapp.db import db, utcnow
 from webapp.models import Action, Order
-from workers import expiry, sweeper
 
 pytestmark = pytest.mark.slow
 BUYERS = {"ord_a": ANN, "ord_b": BOB, "ord_c": CLEO}
@@ -39,11 +40,11 @@ def test_after_flushall_one_sweep_restores_every_expiry_and_due_ones_happen(worl
     three_buyers_with_pro(world)
     end_in_the_past(world, "ord_a", "ord_b")
     redis_conn.flushall()
-    assert expiry.scheduled_at(world.order("ord_c").id) is None
+    assert jobs.expiry_scheduled_at(world.order("ord_c").id) is None
     with db.connection_context():
         report = sweeper.sweep()
     assert report["expired"] == 2 and report["rescheduled"] == 1
-    assert expiry.scheduled_at(world.order("ord_c").id) is not None
+    assert jobs.expiry_scheduled_at(world.order("ord_c").id) is not None
     drain()
     assert world.member_roles(ANN) == [] and world.member_roles(BOB) == []
     assert world.member_roles(CLEO) == ["Pro"]

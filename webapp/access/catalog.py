@@ -3,7 +3,8 @@
 from webapp.models import Customer, PriceVariant, Product
 
 
-def _get_or_create(model, where, defaults):
+def get_or_create(model, where, defaults):
+    """(row, created): the row matching `where`, inserted from `defaults` when missing."""
     row = model.get_or_none(where)
     if row is not None:
         return row, False
@@ -22,7 +23,7 @@ def _get_or_create(model, where, defaults):
 
 def product_for(seller_id, external_id, name=None):
     """The seller's product with this checkout id, created on first sight."""
-    product, created = _get_or_create(
+    product, created = get_or_create(
         Product,
         (Product.seller == seller_id) & (Product.external_id == external_id),
         {"seller": seller_id, "external_id": external_id, "name": name or external_id},
@@ -37,7 +38,7 @@ def variant_for(product, external_id, name=None):
     """The product's price variant with this checkout id, created on first sight."""
     if not external_id:
         return None
-    variant, _ = _get_or_create(
+    variant, _ = get_or_create(
         PriceVariant,
         (PriceVariant.product == product.id) & (PriceVariant.external_id == external_id),
         {"product": product.id, "external_id": external_id, "name": name or external_id},
@@ -48,7 +49,7 @@ def variant_for(product, external_id, name=None):
 def customer_for(seller_id, email, name=""):
     """The seller's customer with this email, created on first sight."""
     email = email.strip().lower()
-    customer, created = _get_or_create(
+    customer, created = get_or_create(
         Customer,
         (Customer.seller == seller_id) & (Customer.email == email),
         {"seller": seller_id, "email": email, "name": name or ""},

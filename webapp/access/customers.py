@@ -1,14 +1,18 @@
-"""Buyers linking Discord: tokens at rest, waiting actions released, grants moved."""
+"""Buyers linking Discord: tokens at rest, waiting actions released, grants moved (rule 9)."""
 
 from datetime import timedelta
 
-from webapp import crypto
-from webapp.access import dispatch, planner
+from redis.exceptions import LockError
+
+from webapp import crypto, jobs
+from webapp.access import grants, locks, planner
 from webapp.db import utcnow, write_transaction
+from webapp.discord.errors import TokenError
 from webapp.models import Customer
 
 # Refresh a little before Discord's expiry, so a job never sends a token about to die.
 REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_FIELDS = (Customer.access_token, Customer.refresh_token, Customer.token_expires_at)
 
 
 def store_tokens(customer, token):
@@ -19,33 +23,37 @@ def store_tokens(customer, token):
     customer.token_expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in", 604800)))
 
 
-def forget_tokens(customer):
-    """Discord refused the tokens: the buyer must link again."""
-    customer.access_token = customer.refresh_token = ""
-    customer.token_expires_at = None
-    customer.save(only=[Customer.access_token, Customer.refresh_token, Customer.token_expires_at])
-
-
 def link(customer, user, token):
-    """Link the buyer's Discord account; run what waited; move grants from an old account."""
+    """Link the buyer's Discord account; run what waited; move every grant from an old one."""
     with write_transaction():
+        locks.customer_row(customer.id)
         customer = Customer.get_by_id(customer.id)
         old = customer.discord_user_id
         customer.discord_user_id = str(user["id"])
         customer.discord_username = user.get("global_name") or user.get("username") or ""
         customer.linked_at = utcnow()
+        customer.link_count += 1
         store_tokens(customer, token)
         customer.save()
         ids = planner.release_waiting(customer)
         if old and old != customer.discord_user_id:
-            for order in planner.active_orders(customer):
-                planner.cancel_pending(
-                    order, user_id=old, why="The buyer switched Discord account."
-                )
-                ids += planner.plan_undo(order, "relink", user_id=old)
-                ids += planner.plan_purchase(order)
-        dispatch.enqueue_actions(ids)
+            ids += move_everything(customer, old)
+        jobs.enqueue_actions(ids)
     return customer
+
+
+def move_everything(customer, old):
+    """Undo every grant on the old account; give what is still the orders' on the new one."""
+    ids = planner.retarget_queued_gives(customer, old)
+    orders = {}
+    for grant in grants.live_of_customer(customer.id, old):
+        order = orders.get(grant.order_id) or orders.setdefault(grant.order_id, grant.order)
+        if grants.keeps(order, grant.via) and not grant.preexisting:
+            if new := planner.move_grant(order, grant, customer):
+                ids.append(new)
+        if new := planner.undo_grant(order, grant, "relink", customer):
+            ids.append(new)
+    return ids
 
 
 def access_token(customer, discord):
@@ -57,17 +65,47 @@ def access_token(customer, discord):
     return refresh(customer, discord)
 
 
-def refresh(customer, discord):
-    """Trade the refresh token for a new access token; None when Discord refuses it."""
-    from webapp.discord.errors import TokenError
+def refresh(customer, discord, refused=None):
+    """Trade the refresh token for a new access token; None when Discord refuses it.
 
-    if not customer.refresh_token:
-        return None
+    Discord rotates refresh tokens, so one customer's refreshes take a lock: a second
+    worker finds the tokens the first one got and uses them. `refused` is an access token
+    Discord just refused: a fresher one stored meanwhile is used instead of refreshing.
+    Only the refresh token Discord refused is forgotten, never a newer one.
+    """
+    lock = locks.token_refresh(customer.id)
     try:
-        token = discord.refresh_token(crypto.decrypt(customer.refresh_token))
-    except TokenError:
-        forget_tokens(customer)
-        return None
-    store_tokens(customer, token)
-    customer.save(only=[Customer.access_token, Customer.refresh_token, Customer.token_expires_at])
-    return token["access_token"]
+        acquired = lock.acquire()
+    except LockError:
+        acquired = False
+    try:
+        fresh = Customer.get_by_id(customer.id)
+        if not fresh.refresh_token:
+            return None
+        if (
+            fresh.access_token
+            and fresh.access_token != customer.access_token
+            and (refused is None or crypto.decrypt(fresh.access_token) != refused)
+        ):
+            return crypto.decrypt(fresh.access_token)  # another worker refreshed it
+        used = fresh.refresh_token
+        try:
+            token = discord.refresh_token(crypto.decrypt(used))
+        except TokenError:
+            Customer.update(access_token="", refresh_token="", token_expires_at=None).where(
+                (Customer.id == customer.id) & (Customer.refresh_token == used)
+            ).execute()
+            return None
+        store_tokens(fresh, token)
+        Customer.update(
+            access_token=fresh.access_token, refresh_token=fresh.refresh_token,
+            token_expires_at=fresh.token_expires_at,
+        ).where((Customer.id == customer.id) & (Customer.refresh_token == used)).execute()  # fmt: skip
+        customer.access_token = fresh.access_token
+        return token["access_token"]
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except LockError:
+                pass

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from webapp.access import catalog, dispatch, planner
+from webapp import jobs
+from webapp.access import catalog, locks, planner
 from webapp.db import utcnow, write_transaction
-from webapp.models import Order
+from webapp.models import Order, Subscription
 
 # An expiry that fires a moment early (clock skew between machines) still counts as due.
 EARLY = timedelta(seconds=1)
@@ -43,9 +44,8 @@ def order_paid(seller, data):
         customer = catalog.customer_for(
             seller.id, data["customer"]["email"], data["customer"].get("name", "")
         )
-        order = Order.get_or_none(
-            (Order.seller == seller.id) & (Order.external_id == data["order_id"])
-        )
+        locks.customer_row(customer.id)
+        order = _find(seller, data["order_id"])
         if order is not None and order.paid_at is not None:
             return order  # the same payment told twice
         if order is None:
@@ -55,9 +55,17 @@ def order_paid(seller, data):
         order.period_end = data.get("period_end")
         order.paid_at = paid_at
         order.seller = seller
+        if order.subscription_id:
+            # What the checkout said of the subscription before this payment arrived.
+            known = _subscription(seller, order.subscription_id)
+            if known.period_end and (
+                order.period_end is None or known.period_end > order.period_end
+            ):
+                order.period_end = known.period_end
+            order.subscription_ended_at = known.ended_at
         order.access_ends_at, order.end_reason = _end_of_access(order, paid_at)
-        if order.status == "refunded":
-            # The refund came first: the final state is no access.
+        if order.status != "active":
+            # A refund or a dispute came first: the final state is no access.
             order.updated_at = utcnow()
             order.save()
             return order
@@ -67,43 +75,104 @@ def order_paid(seller, data):
         order.updated_at = now
         order.save()
         if order.status == "active":
-            dispatch.enqueue_actions(planner.plan_purchase(order))
+            jobs.enqueue_actions(planner.plan_purchase(order))
             if order.access_ends_at is not None:
-                dispatch.schedule_expiry(order)
+                jobs.schedule_expiry(order.id, order.access_ends_at)
             if customer.discord_user_id is None:
-                dispatch.mail_claim_link(order)
+                jobs.enqueue_claim_mail(order.id)
     return order
+
+
+def _find(seller, external_id):
+    return Order.get_or_none((Order.seller == seller.id) & (Order.external_id == external_id))
+
+
+def _locked_order(seller, external_id):
+    """The order, re-read after locking its customer's row (None when unknown)."""
+    order = _find(seller, external_id)
+    if order is not None and order.customer_id is not None:
+        locks.customer_row(order.customer_id)
+        order = Order.get_by_id(order.id)
+    return order
+
+
+def _take_away(order, status, trigger, reason, now):
+    """End the order's access at once and undo everything it gave (rule 6)."""
+    order.status, order.end_reason = status, reason
+    order.ended_at = order.ended_at or now
+    if order.access_ends_at is None or order.access_ends_at > now:
+        order.access_ends_at = now
+    _save(order, Order.status, Order.refunded_at, Order.end_reason, Order.ended_at,
+          Order.access_ends_at, Order.dispute)  # fmt: skip
+    if order.customer_id is not None:
+        planner.cancel_pending(order, why="The order was refunded or disputed before this ran.")
+        jobs.enqueue_actions(planner.plan_undo(order, trigger))
+    jobs.schedule_expiry(order.id, None)
 
 
 def order_refunded(seller, data):
     """An `order.refunded` event: access ends at once and what it granted is revoked."""
     now = utcnow()
     with write_transaction():
-        order = Order.get_or_none(
-            (Order.seller == seller.id) & (Order.external_id == data["order_id"])
-        )
+        order = _locked_order(seller, data["order_id"])
         if order is None:
             # Refund before payment: remember it, so the payment grants nothing.
             return Order.create(
-                seller=seller.id,
-                external_id=data["order_id"],
-                status="refunded",
-                refunded_at=now,
-                ended_at=now,
-                end_reason="refund",
-            )
+                seller=seller.id, external_id=data["order_id"], status="refunded",
+                refunded_at=now, ended_at=now, end_reason="refund",
+            )  # fmt: skip
         if order.status == "refunded":
             return order
-        order.status, order.refunded_at, order.end_reason = "refunded", now, "refund"
-        order.ended_at = order.ended_at or now
+        order.refunded_at = now
+        _take_away(order, "refunded", "refund", "refund", now)
+    return order
+
+
+def order_disputed(seller, data):
+    """A chargeback opened: access ends at once, as for a refund, until the seller wins."""
+    now = utcnow()
+    with write_transaction():
+        order = _locked_order(seller, data["order_id"])
+        if order is None:
+            return Order.create(
+                seller=seller.id, external_id=data["order_id"], status="disputed",
+                dispute="open", ended_at=now, end_reason="dispute",
+            )  # fmt: skip
+        if order.dispute in ("open", "won", "lost") or order.status == "refunded":
+            return order  # told twice, or a closed dispute told late: it stays closed
+        order.dispute = "open"
+        if order.paid_at is None:
+            _save(order, Order.dispute)
+            return order
+        _take_away(order, "disputed", "dispute", "dispute", now)
+    return order
+
+
+def dispute_won(seller, data):
+    """The seller won the chargeback: the access it took comes back (rule 6)."""
+    now = utcnow()
+    with write_transaction():
+        order = _locked_order(seller, data["order_id"])
+        if order is None:
+            return Order.create(
+                seller=seller.id, external_id=data["order_id"], status="active", dispute="won"
+            )
+        if order.dispute == "won" or order.status == "refunded":
+            return order
+        was_disputed = order.status == "disputed"
+        order.dispute = "won"
+        if not was_disputed:
+            _save(order, Order.dispute)
+            return order
+        order.status, order.ended_at = "expired", order.ended_at or now
+        order.access_ends_at, order.end_reason = _end_of_access(order, order.paid_at)
         if order.access_ends_at is None or order.access_ends_at > now:
-            order.access_ends_at = now
-        _save(order, Order.status, Order.refunded_at, Order.end_reason, Order.ended_at,
-              Order.access_ends_at)  # fmt: skip
-        if order.customer_id is not None:
-            planner.cancel_pending(order)
-            dispatch.enqueue_actions(planner.plan_undo(order, "refund"))
-        dispatch.schedule_expiry(order)
+            order.status, order.ended_at = "active", None
+            order.generation += 1
+            jobs.enqueue_actions(planner.plan_purchase(order))
+        _save(order, Order.dispute, Order.status, Order.ended_at, Order.access_ends_at,
+              Order.end_reason, Order.generation)  # fmt: skip
+        jobs.schedule_expiry(order.id, order.access_ends_at if order.status == "active" else None)
     return order
 
 
@@ -113,14 +182,34 @@ def _subscription_orders(seller, subscription_id):
     )
 
 
+def _subscription(seller, subscription_id):
+    """The subscription's row, created on first sight (also before its first payment)."""
+    row, _ = catalog.get_or_create(
+        Subscription,
+        (Subscription.seller == seller.id) & (Subscription.external_id == subscription_id),
+        {"seller": seller.id, "external_id": subscription_id},
+    )
+    return row
+
+
 def subscription_renewed(seller, data):
     """A renewal moves the end of access forward (never back), reviving ended access."""
     period_end = data["period_end"]
     paid_at = data.get("paid_at") or utcnow()
     changed = []
     with write_transaction():
+        known = _subscription(seller, data["subscription_id"])
+        if known.period_end is None or period_end > known.period_end:
+            known.period_end = period_end
+            known.save(only=[Subscription.period_end])
         for order in _subscription_orders(seller, data["subscription_id"]):
-            if order.status == "refunded" or order.subscription_ended_at or order.paid_at is None:
+            locks.customer_row(order.customer_id)
+            order = Order.get_by_id(order.id)
+            if (
+                order.status in ("refunded", "disputed")
+                or order.subscription_ended_at
+                or order.paid_at is None
+            ):
                 continue
             if order.period_end is None or period_end > order.period_end:
                 order.period_end = period_end
@@ -132,7 +221,7 @@ def subscription_renewed(seller, data):
             _restart_if_ended(order)
             _save(order, Order.period_end, Order.access_ends_at, Order.end_reason,
                   Order.status, Order.generation, Order.ended_at)  # fmt: skip
-            dispatch.schedule_expiry(order)
+            jobs.schedule_expiry(order.id, order.access_ends_at)
             changed.append(order)
     return changed
 
@@ -142,7 +231,13 @@ def subscription_ended(seller, data):
     ended_at = data["ended_at"]
     changed = []
     with write_transaction():
+        known = _subscription(seller, data["subscription_id"])
+        if known.ended_at is None:
+            known.ended_at = ended_at
+            known.save(only=[Subscription.ended_at])
         for order in _subscription_orders(seller, data["subscription_id"]):
+            locks.customer_row(order.customer_id)
+            order = Order.get_by_id(order.id)
             if order.subscription_ended_at is not None:
                 continue
             order.subscription_ended_at = ended_at
@@ -155,7 +250,8 @@ def subscription_ended(seller, data):
             expire(order.id)
         else:
             with write_transaction():
-                dispatch.schedule_expiry(order)
+                active = order.status == "active"
+                jobs.schedule_expiry(order.id, order.access_ends_at if active else None)
     return changed
 
 
@@ -163,13 +259,17 @@ def _restart_if_ended(order):
     if order.status == "expired" and order.access_ends_at > utcnow():
         order.status, order.ended_at = "active", None
         order.generation += 1
-        dispatch.enqueue_actions(planner.plan_purchase(order))
+        jobs.enqueue_actions(planner.plan_purchase(order))
 
 
 def expire(order_id):
     """End the order's access if it is due; plan its expiry actions. False when not due."""
     now = utcnow()
     with write_transaction():
+        found = Order.select(Order.customer).where(Order.id == order_id).first()
+        if found is None:
+            return False
+        locks.customer_row(found.customer_id)
         updated = (
             Order.update(status="expired", ended_at=now, updated_at=now)
             .where(
@@ -184,13 +284,15 @@ def expire(order_id):
             return False
         order = Order.get_by_id(order_id)
         if order.customer_id is not None:
-            dispatch.enqueue_actions(planner.plan_expiry(order))
+            jobs.enqueue_actions(planner.plan_expiry(order))
     return True
 
 
 def end_access_now(order):
     """The seller ends the order's access now; expiry automations run."""
     with write_transaction():
+        locks.customer_row(order.customer_id)
+        order = Order.get_by_id(order.id)
         now = utcnow()
         if order.status != "active":
             return False
@@ -201,11 +303,13 @@ def end_access_now(order):
 
 def extend_access(order, days):
     """The seller gives `days` more days (from now when access already ended)."""
-    if order.status == "refunded":
-        raise ValueError("A refunded order cannot be extended.")
+    if order.status in ("refunded", "disputed"):
+        raise ValueError("A refunded or disputed order cannot be extended.")
     if order.access_ends_at is None:
         raise ValueError("This order's access has no end, so there is nothing to extend.")
     with write_transaction():
+        locks.customer_row(order.customer_id)
+        order = Order.get_by_id(order.id)
         now = utcnow()
         start = order.access_ends_at if order.access_ends_at and order.access_ends_at > now else now
         order.access_ends_at = start + timedelta(days=days)
@@ -213,5 +317,5 @@ def extend_access(order, days):
         _restart_if_ended(order)
         _save(order, Order.access_ends_at, Order.end_reason, Order.status, Order.generation,
               Order.ended_at)  # fmt: skip
-        dispatch.schedule_expiry(order)
+        jobs.schedule_expiry(order.id, order.access_ends_at)
     return order

@@ -1,6 +1,6 @@
 """The seller's hand on the outbox: retry what failed."""
 
-from webapp.access import dispatch
+from webapp import jobs
 from webapp.db import db, utcnow
 from webapp.models import Action
 
@@ -23,5 +23,5 @@ def retry(action):
             .execute()
         )
         if updated:
-            dispatch.enqueue_actions([action.id])
+            jobs.enqueue_actions([action.id])
     return bool(updated)

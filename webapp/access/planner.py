@@ -1,10 +1,15 @@
-"""Turn order state into outbox Actions; creating the same action twice is a no-op."""
+"""Turn order state into outbox Actions; planning the same action twice is a no-op.
 
+Every dedupe key names the order's generation (a revival plans anew) and the customer's
+link count (a switch of Discord account, back to one seen before included, plans anew).
+"""
+
+from webapp.access import grants
 from webapp.db import utcnow
-from webapp.models import Action, App, Automation, Grant, Order
+from webapp.models import Action, App, Automation, Order
 
-UNDO = {"membership": "remove_from_server", "role": "revoke_role"}
-PENDING = ("waiting_for_link", "queued")
+PENDING = ("waiting_for_link", "waiting_for_app", "queued")
+GIVE_TRIGGERS = ("purchase", "relink")
 
 
 def automations(order, event):
@@ -23,54 +28,61 @@ def automations(order, event):
     )
 
 
+def ends_with_access(order, app_id, kind, role_id):
+    """True when an expiry automation of the order's product undoes this (rule 11)."""
+    undo = grants.UNDO_KIND[kind]
+    query = Automation.select(Automation.id).where(
+        (Automation.seller == order.seller_id) & (Automation.app == app_id)
+        & (Automation.event == "expiry") & (Automation.action == undo) & Automation.enabled
+        & ((Automation.product == order.product_id) | Automation.product.is_null())
+    )  # fmt: skip
+    if kind == "role":
+        query = query.where(Automation.role_id == role_id)
+    return query.exists()
+
+
 def _insert(order, **fields):
-    """Insert one action unless its dedupe key exists; return it when it is new."""
+    """Insert one action unless its dedupe key exists; its id when it is new and queued."""
     now = utcnow()
-    inserted = (
+    inserted = list(
         Action.insert(
             seller=order.seller_id, order=order.id, created_at=now, updated_at=now, **fields
         )
         .on_conflict_ignore()
+        .returning(Action.id)
+        .tuples()
         .execute()
     )
-    if not inserted:
+    if not inserted or fields.get("status") != "queued":
         return None
-    return Action.get(
-        (Action.seller == order.seller_id) & (Action.dedupe_key == fields["dedupe_key"])
-    )
+    return inserted[0][0]
 
 
-def _create(order, *, app_id, guild_id, kind, role_id, trigger, key, automation_id=None):
-    """A new action of an automation; its id when it is ready to run."""
-    customer = order.customer
+def _key(order, what, customer):
+    return f"o{order.id}:g{order.generation}:{what}:l{customer.link_count}"
+
+
+def _give(order, customer, *, app_id, guild_id, kind, role_id, trigger, what, automation=None):
     linked = customer.discord_user_id is not None
-    action = _insert(
-        order, customer=customer.id, app=app_id, automation=automation_id, trigger=trigger,
+    return _insert(
+        order, customer=customer.id, app=app_id, automation=automation, trigger=trigger,
         kind=kind, guild_id=guild_id, role_id=role_id or "",
-        discord_user_id=customer.discord_user_id, dedupe_key=key,
+        discord_user_id=customer.discord_user_id, dedupe_key=_key(order, what, customer),
         status="queued" if linked else "waiting_for_link",
         next_attempt_at=utcnow() if linked else None,
     )  # fmt: skip
-    return action.id if action is not None and action.status == "queued" else None
 
 
-def _from_automations(order, event):
+def _from_automations(order, event, customer):
     ids = []
-    who = order.customer.discord_user_id or "unlinked"
     for automation in automations(order, event):
-        if event == "expiry" and automation.action == "add_to_server":
-            continue  # refused when saved; never run even if stored by hand
-        key = f"o{order.id}:g{order.generation}:{event}:a{automation.id}:u{who}"
-        new = _create(
-            order,
-            app_id=automation.app_id,
-            guild_id=automation.app.guild_id,
-            kind=automation.action,
-            role_id=automation.role_id,
-            trigger=event,
-            key=key,
-            automation_id=automation.id,
-        )
+        if event == "expiry" and automation.action not in ("assign_role",):
+            continue  # undoing is planned from the order's grants; expiry never adds
+        new = _give(
+            order, customer, app_id=automation.app_id, guild_id=automation.app.guild_id,
+            kind=automation.action, role_id=automation.role_id, trigger=event,
+            what=f"{event}:a{automation.id}", automation=automation.id,
+        )  # fmt: skip
         if new:
             ids.append(new)
     return ids
@@ -78,63 +90,123 @@ def _from_automations(order, event):
 
 def plan_purchase(order):
     """Actions of the order's `purchase` automations; ids of those ready to run."""
-    return _from_automations(order, "purchase")
+    return _from_automations(order, "purchase", order.customer)
+
+
+def undo_grant(order, grant, trigger, customer=None):
+    """An action that undoes one grant (decided when it runs); its id when new."""
+    customer = customer or order.customer
+    return _insert(
+        order, customer=grant.customer_id, app=grant.app_id, trigger=trigger,
+        kind=grants.UNDO_KIND[grant.kind], guild_id=grant.guild_id, role_id=grant.role_id,
+        discord_user_id=grant.discord_user_id,
+        dedupe_key=_key(order, f"{trigger}:grant{grant.id}", customer),
+        status="queued", next_attempt_at=utcnow(),
+    )  # fmt: skip
+
+
+def move_grant(order, grant, customer):
+    """An action that gives the same thing on the customer's current account (a switch)."""
+    kind = "assign_role" if grant.kind == "role" else "add_to_server"
+    return _give(
+        order, customer, app_id=grant.app_id, guild_id=grant.guild_id, kind=kind,
+        role_id=grant.role_id, trigger="relink" if grant.via == "purchase" else "relink_alumni",
+        what=f"move:grant{grant.id}",
+    )  # fmt: skip
+
+
+def other_live_order_of_product(order):
+    """True when the customer holds another active order of the same product (rule 3)."""
+    return (
+        Order.select(Order.id)
+        .where(
+            (Order.customer == order.customer_id) & (Order.product == order.product_id)
+            & (Order.status == "active") & (Order.id != order.id)
+        )
+        .exists()
+    )  # fmt: skip
 
 
 def plan_expiry(order):
-    """Actions of the order's `expiry` automations (remove, revoke, alumni role)."""
+    """What the end of access does: undo what the expiry automations and the grants say,
+    give the alumni role; nothing while another live order of the product continues."""
     cancel_pending(order)
-    return _from_automations(order, "expiry")
+    if other_live_order_of_product(order):
+        return []
+    customer = order.customer
+    undo = {}
+    revoked = {(a.app_id, grants.UNDOES[a.action], a.role_id or "")
+               for a in automations(order, "expiry") if a.action in grants.UNDOES}  # fmt: skip
+    for grant in grants.live_of_order(order.id, customer.discord_user_id):
+        if grant.via != "purchase":
+            continue
+        if grant.ends_with_access or (grant.app_id, grant.kind, grant.role_id) in revoked:
+            undo[grant.id] = grant
+    ids = [i for g in undo.values() if (i := undo_grant(order, g, "expiry"))]
+    return ids + _from_automations(order, "expiry", customer)
 
 
 def plan_undo(order, trigger, user_id=None):
     """Undo every live grant of the order (on `user_id` only, when given); no alumni role."""
-    ids = []
-    query = Grant.select().where((Grant.order == order.id) & (Grant.state == "active"))
-    if user_id is not None:
-        query = query.where(Grant.discord_user_id == user_id)
-    for grant in query:
-        key = f"o{order.id}:g{order.generation}:{trigger}:grant{grant.id}:u{grant.discord_user_id}"
-        action = _insert(
-            order, customer=order.customer_id, app=grant.app_id, trigger=trigger,
-            kind=UNDO[grant.kind], guild_id=grant.guild_id, role_id=grant.role_id,
-            discord_user_id=grant.discord_user_id, dedupe_key=key, status="queued",
-            next_attempt_at=utcnow(),
-        )  # fmt: skip
-        if action is not None:
-            ids.append(action.id)
-    return ids
+    return [
+        i for g in grants.live_of_order(order.id, user_id) if (i := undo_grant(order, g, trigger))
+    ]
 
 
-def cancel_pending(order, user_id=None, why="Access ended before this ran."):
-    """Purchase actions not yet run are skipped (for `user_id` only, when given)."""
-    query = Action.update(status="skipped", result=why, updated_at=utcnow()).where(
-        (Action.order == order.id) & (Action.trigger == "purchase") & Action.status.in_(PENDING)
-    )
-    if user_id is not None:
-        query = query.where(Action.discord_user_id == user_id)
-    query.execute()
+def cancel_pending(order, why="Access ended before this ran."):
+    """Give actions of the order not yet run are skipped."""
+    Action.update(status="skipped", result=why, updated_at=utcnow()).where(
+        (Action.order == order.id) & Action.trigger.in_(GIVE_TRIGGERS)
+        & Action.status.in_(PENDING)
+    ).execute()  # fmt: skip
 
 
 def release_waiting(customer):
     """The customer linked Discord: their waiting actions get the account and are queued."""
     now = utcnow()
-    waiting = Action.select(Action.id).where(
-        (Action.customer == customer.id) & (Action.status == "waiting_for_link")
-    )
-    ids = [row.id for row in waiting]
-    if ids:
-        (
-            Action.update(
-                status="queued",
-                discord_user_id=customer.discord_user_id,
-                next_attempt_at=now,
-                updated_at=now,
-                last_error="",
-            )
-            .where(Action.id.in_(ids))
-            .execute()
+    ids = [
+        row.id
+        for row in Action.select(Action.id).where(
+            (Action.customer == customer.id) & (Action.status == "waiting_for_link")
         )
+    ]
+    if ids:
+        Action.update(
+            status="queued", discord_user_id=customer.discord_user_id, next_attempt_at=now,
+            updated_at=now, last_error="",
+        ).where(Action.id.in_(ids) & (Action.status == "waiting_for_link")).execute()  # fmt: skip
+    return ids
+
+
+def retarget_queued_gives(customer, old_user_id):
+    """Queued give actions for the old account go to the new one instead (a switch)."""
+    query = Action.select(Action.id).where(
+        (Action.customer == customer.id) & (Action.discord_user_id == old_user_id)
+        & (Action.status == "queued") & Action.kind.in_(list(grants.GIVES))
+    )  # fmt: skip
+    ids = [row.id for row in query]
+    if ids:
+        Action.update(discord_user_id=customer.discord_user_id, updated_at=utcnow()).where(
+            Action.id.in_(ids) & (Action.status == "queued")
+        ).execute()
+    return ids
+
+
+def release_waiting_for_app(app):
+    """The app is connected to its server again: what waited for it runs now."""
+    now = utcnow()
+    ids = [
+        row.id
+        for row in Action.select(Action.id).where(
+            (Action.app == app.id)
+            & (Action.status == "waiting_for_app")
+            & (Action.guild_id == app.guild_id)
+        )
+    ]
+    if ids:
+        Action.update(status="queued", next_attempt_at=now, updated_at=now).where(
+            Action.id.in_(ids) & (Action.status == "waiting_for_app")
+        ).execute()
     return ids
 
 

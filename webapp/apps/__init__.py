@@ -77,22 +77,24 @@ def connect(app_id):
 def check(app_id):
     """Look at the server again (htmx: the connection panel replaces itself)."""
     app = get_owned(App, app_id)
-    if app.guild_id:
+    if app.guild_id and app.status != "disconnected":
         connection.refresh(app, get_discord())
+        connection.resume_waiting(app)
     return render("apps/show.html", "partials/_connection.html", **_context(app))
 
 
 @bp.route("/<app_id>/disconnect", methods=["POST"])
 def disconnect(app_id):
-    """Forget the server; automations stay and run again once reconnected."""
+    """Stop acting in the server; work waits and runs once it is connected to it again."""
     app = get_owned(App, app_id)
     name = app.guild_name
-    app.status, app.guild_id, app.guild_name, app.guild_icon = "pending", None, "", None
-    app.roles_json, app.bot_permissions, app.bot_top_position = "[]", 0, 0
+    # The guild is kept: waiting actions belong to it, and resume when it is connected again.
+    app.status, app.bot_permissions, app.bot_top_position = "disconnected", 0, 0
     app.save()
     flash(
-        f"“{app.name}” is disconnected from {name or 'its server'}. To remove the bot from the "
-        "server too, kick it in Discord (Server Settings → Members).",
+        f"“{app.name}” is disconnected from {name or 'its server'}. Orders meanwhile wait and "
+        "run when you connect it again. To remove the bot from the server too, kick it in "
+        "Discord (Server Settings → Members).",
         "info",
     )
     return redirect(url_for("apps.show", app_id=app.id))
@@ -114,10 +116,15 @@ def on_bot_authorized(blueprint, token):
         return redirect(url_for("apps.show", app_id=app.id))
     taken = owned_query(App).where((App.guild_id == str(guild["id"])) & (App.id != app.id)).first()
     if taken:
-        flash(f"{guild.get('name')} is already connected as the app “{taken.name}”.", "error")
+        if taken.status == "disconnected":
+            flash(f"{guild.get('name')} belongs to the app “{taken.name}”, disconnected: "
+                  "connect that app again to resume its work.", "error")  # fmt: skip
+        else:
+            flash(f"{guild.get('name')} is already connected as the app “{taken.name}”.", "error")
         return redirect(url_for("apps.show", app_id=taken.id))
     connection.connect(app, guild)
     connection.refresh(app, get_discord())
+    connection.resume_waiting(app)
     flash(f"Connected to {app.guild_name}.", "success")
     return redirect(url_for("apps.show", app_id=app.id))
 

@@ -2,7 +2,9 @@
 
 import json
 
-from webapp.db import utcnow
+from webapp import jobs
+from webapp.access import planner
+from webapp.db import utcnow, write_transaction
 from webapp.discord.errors import DiscordError, PermanentError
 from webapp.models import App
 
@@ -24,6 +26,16 @@ def connect(app, guild):
     app.status_detail = ""
     app.connected_at = app.checked_at = utcnow()
     app.save()
+
+
+def resume_waiting(app):
+    """A connected app runs every action that waited for it (SPEC §4 rule 10)."""
+    if app.status != "connected":
+        return []
+    with write_transaction():
+        ids = planner.release_waiting_for_app(app)
+        jobs.enqueue_actions(ids)
+    return ids
 
 
 def refresh(app, discord):

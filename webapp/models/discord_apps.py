@@ -8,7 +8,9 @@ from webapp.db import BaseModel, UTCDateTimeField, utcnow
 from webapp.models.accounts import Seller
 from webapp.models.catalog import Product
 
-APP_STATUSES = ("pending", "connected", "broken")
+# disconnected: the seller disconnected it; its guild is kept so waiting work resumes
+# when it is connected to that server again (SPEC §4 rule 10).
+APP_STATUSES = ("pending", "connected", "broken", "disconnected")
 EVENTS = ("purchase", "expiry")
 ACTIONS = ("add_to_server", "remove_from_server", "assign_role", "revoke_role")
 

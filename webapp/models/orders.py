@@ -6,9 +6,12 @@ from webapp.db import BaseModel, UTCDateTimeField, utcnow
 from webapp.models.accounts import Seller, new_token
 from webapp.models.catalog import PriceVariant, Product
 
-ORDER_STATUSES = ("active", "expired", "refunded")
+# disputed: a chargeback is open; winning it gives access back (SPEC §4 rule 6).
+ORDER_STATUSES = ("active", "expired", "refunded", "disputed")
+# Orders whose end took access away for good or until a dispute is won: no alumni role.
+REVOKED = ("refunded", "disputed")
 # Why access ended or will end, shown on the order page.
-END_REASONS = ("time_limit", "subscription", "subscription_grace", "refund", "manual")
+END_REASONS = ("time_limit", "subscription", "subscription_grace", "refund", "dispute", "manual")
 
 
 class Customer(BaseModel):
@@ -24,6 +27,9 @@ class Customer(BaseModel):
     refresh_token = peewee.TextField(default="")
     token_expires_at = UTCDateTimeField(null=True)
     linked_at = UTCDateTimeField(null=True)
+    # Counts links (first and every switch): part of the dedupe keys of what a link plans,
+    # so returning to an account seen before plans its work anew.
+    link_count = peewee.IntegerField(default=0)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
@@ -50,6 +56,8 @@ class Order(BaseModel):
     ended_at = UTCDateTimeField(null=True)
     # Once the checkout says the subscription ended, no late renewal revives it.
     subscription_ended_at = UTCDateTimeField(null=True)
+    # "" | "open" | "won" | "lost": a dispute's state; a closed one is never reopened.
+    dispute = peewee.CharField(max_length=8, default="")
     # Bumped when ended access starts again (a late renewal, an extension by the seller),
     # so the new purchase actions are not mistaken for the old ones.
     generation = peewee.IntegerField(default=0)
@@ -67,6 +75,18 @@ class Order(BaseModel):
             (("seller", "subscription_id"), False),
             (("customer", "status"), False),
         )
+
+
+class Subscription(BaseModel):
+    """What the checkout said of a subscription, kept even before its first order arrives."""
+
+    seller = peewee.ForeignKeyField(Seller, backref="subscriptions", on_delete="CASCADE")
+    external_id = peewee.CharField(max_length=128)
+    period_end = UTCDateTimeField(null=True)
+    ended_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("seller", "external_id"), True),)
 
 
 class WebhookEvent(BaseModel):

@@ -8,14 +8,24 @@ from webapp.models.discord_apps import App, Automation
 from webapp.models.orders import Customer, Order
 
 GRANT_KINDS = ("membership", "role")
+# pending: Rolegate is about to ask Discord (written before the call, rule 4); active: held.
 GRANT_STATES = ("pending", "active", "revoked", "failed")
-ACTION_STATUSES = ("waiting_for_link", "queued", "running", "done", "failed", "skipped")
-# Why an action exists: an automation's event, a refund, or a Discord account switch.
-TRIGGERS = ("purchase", "expiry", "refund", "relink", "manual")
+# What the grant came from: the order's access (purchase) or its end (an alumni role).
+GRANT_VIAS = ("purchase", "expiry")
+ACTION_STATUSES = (
+    "waiting_for_link", "waiting_for_app", "queued", "running", "done", "failed", "skipped",
+)  # fmt: skip
+# Why an action exists: an automation's event, a refund or dispute, a Discord account switch.
+TRIGGERS = ("purchase", "expiry", "refund", "dispute", "relink", "manual")
 
 
 class Grant(BaseModel):
     """What Rolegate did for an order in a guild: a membership or a role."""
+
+    @classmethod
+    def live(cls):
+        """Grants Rolegate holds or is about to hold."""
+        return cls.state.in_(("pending", "active"))
 
     order = peewee.ForeignKeyField(Order, backref="grants", on_delete="CASCADE")
     customer = peewee.ForeignKeyField(Customer, backref="grants", on_delete="CASCADE")
@@ -25,8 +35,12 @@ class Grant(BaseModel):
     role_id = peewee.CharField(max_length=32, default="")
     discord_user_id = peewee.CharField(max_length=32)
     state = peewee.CharField(max_length=16, default="pending")
-    # A membership the buyer had before Rolegate added them (Discord answered 204).
+    # The buyer had this before Rolegate gave it: it is never taken away (rule 4).
     preexisting = peewee.BooleanField(default=False)
+    via = peewee.CharField(max_length=16, default="purchase")
+    # When it was given, an expiry automation of the product undid it: the end of access
+    # undoes it even if that automation changes later (rule 11).
+    ends_with_access = peewee.BooleanField(default=False)
     granted_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
 

@@ -8,6 +8,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from webapp.db import utcnow
 from webapp.health import check_scheduler
+from webapp.jobs import QUEUES, scheduler
 from webapp.models import Action
 from webapp.pages import render
 from webapp.services import get_redis, settings
@@ -25,8 +26,6 @@ def _operators_only():
 
 def snapshot():
     """Queue depths, failed and running jobs, workers, scheduler, outbox health."""
-    from workers.queues import QUEUES, scheduler
-
     conn = get_redis()
     queues = []
     for name in QUEUES:

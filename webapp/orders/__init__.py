@@ -7,12 +7,12 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.access import events, outbox
+from webapp.claim.links import claim_url
 from webapp.db import utcnow
 from webapp.models import Action, Customer, Order, Product
 from webapp.orders import timeline
 from webapp.pages import render
 from webapp.tenancy import get_child, get_owned
-from webapp.webhooks.receiver import claim_url
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 PAGE = 50

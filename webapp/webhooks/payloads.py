@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-TYPES = ("order.paid", "order.refunded", "subscription.renewed", "subscription.ended")
+TYPES = (
+    "order.paid", "order.refunded", "order.disputed", "order.dispute_won",
+    "subscription.renewed", "subscription.ended",
+)  # fmt: skip
+# Times outside these years are refused: they overflow when days are added, or are typos.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
 
 
 class PayloadError(ValueError):
@@ -23,7 +28,18 @@ def _text(data, path, required=True, max_length=200):
     value = str(value)
     if len(value) > max_length:
         raise PayloadError(f"field {path} is longer than {max_length} characters")
+    if "\x00" in value or not _encodable(value):
+        raise PayloadError(f"field {path} contains characters that are not allowed (NUL or a "
+                           "lone surrogate)")  # fmt: skip
     return value
+
+
+def _encodable(value):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _time(data, path, required=True):
@@ -32,11 +48,14 @@ def _time(data, path, required=True):
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise PayloadError(
             f"field {path} must be an ISO 8601 time, like 2026-11-24T10:00:00Z"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise PayloadError(f"field {path} must be a time between the years 1970 and 2999")
+    return value
 
 
 def parse(body):
@@ -84,7 +103,7 @@ def _order_paid(data):
     }
 
 
-def _order_refunded(data):
+def _order_only(data):
     return {"order_id": _text(data, "data.order_id", max_length=128)}
 
 
@@ -105,7 +124,9 @@ def _subscription_ended(data):
 
 PARSERS = {
     "order.paid": _order_paid,
-    "order.refunded": _order_refunded,
+    "order.refunded": _order_only,
+    "order.disputed": _order_only,
+    "order.dispute_won": _order_only,
     "subscription.renewed": _subscription_renewed,
     "subscription.ended": _subscription_ended,
 }

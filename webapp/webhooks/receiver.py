@@ -10,10 +10,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from webapp import crypto
 from webapp.access import events
+from webapp.claim.links import claim_url
 from webapp.db import utcnow, write_transaction
 from webapp.models import Seller, WebhookEvent
 from webapp.security import csrf, limiter
-from webapp.services import settings
 from webapp.webhooks.payloads import PayloadError, parse
 
 bp = Blueprint("hooks", __name__)
@@ -24,6 +24,8 @@ PREVIOUS_SECRET_VALID = timedelta(hours=24)
 APPLY = {
     "order.paid": events.order_paid,
     "order.refunded": events.order_refunded,
+    "order.disputed": events.order_disputed,
+    "order.dispute_won": events.dispute_won,
     "subscription.renewed": events.subscription_renewed,
     "subscription.ended": events.subscription_ended,
 }
@@ -48,11 +50,6 @@ def verify(seller, body, headers):
             # A malformed signature header raises a plain ValueError, not a 4xx-able error.
             continue
     return False
-
-
-def claim_url(order):
-    """The buyer's claim link for order."""
-    return f"{settings().public_url.rstrip('/')}/claim/{order.claim_token}"
 
 
 def _answer(kind, result):

@@ -1,0 +1,248 @@
+"""The producer side of the job system: queues, job kinds, enqueue, schedule and cancel.
+
+Every job kind is declared once here as data (`JobKind`): the dotted path of its body in
+`workers/`, its queue and its limits. The domain calls the helpers below and never imports
+`workers/`; the worker side (`workers.jobs.body`) checks each body against its kind, and a
+test checks that every kind resolves. Work is handed to Redis only after the database
+commits (`after_commit`); if Redis is down then, the work is late, not lost: the sweeper
+finds it again in the database.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq_scheduler import Scheduler
+
+from webapp.db import db, utcnow
+from webapp.services import get_redis
+
+log = logging.getLogger("rolegate.jobs")
+
+ACTIONS = "rolegate-actions"  # Discord operations of the outbox
+EXPIRY = "rolegate-expiry"  # end-of-access jobs fired by the scheduler
+MAINTENANCE = "rolegate-maintenance"  # sweeper, mail, housekeeping
+
+# A worker takes from the first non-empty queue in this order: expiries are quick
+# database work and must start on time, even behind a backlog of rate-limited actions.
+QUEUES = (EXPIRY, ACTIONS, MAINTENANCE)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job: where its body lives, which queue runs it, and its limits."""
+
+    func: str
+    queue: str
+    timeout: int
+    result_ttl: int = 600
+    failure_ttl: int = 7 * 24 * 3600
+
+
+RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
+EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
+SEND_CLAIM_LINK = JobKind("workers.mail.send_claim_link", MAINTENANCE, timeout=60)
+SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
+KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SWEEP)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job that runs every `interval` seconds; its id derives from the definition."""
+
+    kind: JobKind
+    interval: int
+
+    @property
+    def job_id(self):
+        """A stable id in RQ's alphabet: a changed definition gets a new one."""
+        key = f"{self.kind.func}:{self.interval}:{self.kind.timeout}"
+        return PERIODIC_PREFIX + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+PERIODIC_PREFIX = "periodic-"
+PERIODIC = (Periodic(SWEEP, interval=30),)
+
+
+def queue(name):
+    """The RQ queue `name` on the shared connection."""
+    return Queue(name, connection=get_redis())
+
+
+def scheduler(**kwargs):
+    """rq-scheduler on the shared connection."""
+    return Scheduler(connection=get_redis(), **kwargs)
+
+
+# Job ids: RQ allows only [A-Za-z0-9_-].
+
+
+def action_job_id(action_id, attempt=None):
+    """The RQ job id of an action's run (a retry gets its own)."""
+    return f"action-{action_id}" if attempt is None else f"action-{action_id}-retry-{attempt}"
+
+
+def expiry_job_id(order_id):
+    """The one scheduled expiry job of an order."""
+    return f"expire-order-{order_id}"
+
+
+# Sending now.
+
+
+def enqueue_actions_now(action_ids):
+    """Queue the run jobs of these actions, in one Redis round trip."""
+    kind = RUN_ACTION
+    queue(kind.queue).enqueue_many(
+        [
+            Queue.prepare_data(
+                kind.func,
+                args=(action_id,),
+                job_id=action_job_id(action_id),
+                timeout=kind.timeout,
+                result_ttl=kind.result_ttl,
+                failure_ttl=kind.failure_ttl,
+            )  # fmt: skip
+            for action_id in action_ids
+        ]
+    )
+
+
+def schedule_action_retry(action_id, when, attempt_tag):
+    """Run the action again at `when` (a retry after backoff or a rate limit)."""
+    job_id = action_job_id(action_id, attempt_tag)
+    kind = RUN_ACTION
+    scheduler().enqueue_at(
+        when, kind.func, action_id, job_id=job_id, queue_name=kind.queue,
+        timeout=kind.timeout, job_result_ttl=kind.result_ttl,
+    )  # fmt: skip
+    return job_id
+
+
+def schedule_expiry_now(order_id, when):
+    """Schedule (or move) the order's expiry job to `when` (timezone-aware UTC)."""
+    # rq-scheduler keeps whole seconds (it truncates): round up, so it never fires early.
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    kind = EXPIRE_ORDER
+    scheduler().enqueue_at(
+        when, kind.func, order_id, job_id=expiry_job_id(order_id), queue_name=kind.queue,
+        timeout=kind.timeout, job_result_ttl=kind.result_ttl,
+    )  # fmt: skip
+
+
+def cancel_expiry_now(order_id):
+    """Remove the order's scheduled expiry and its job hash (rq-scheduler leaves it)."""
+    sched = scheduler()
+    sched.cancel(expiry_job_id(order_id))
+    try:
+        Job.fetch(expiry_job_id(order_id), connection=sched.connection).delete()
+    except NoSuchJobError:
+        pass
+
+
+def expiry_scheduled_at(order_id):
+    """When the order's expiry is scheduled in Redis, as epoch seconds, or None."""
+    sched = scheduler()
+    return sched.connection.zscore(sched.scheduled_jobs_key, expiry_job_id(order_id))
+
+
+def enqueue_claim_mail_now(order_id):
+    """Queue the claim-link mail of an order (one per order: a deterministic job id)."""
+    kind = SEND_CLAIM_LINK
+    queue(kind.queue).enqueue(
+        kind.func, order_id, job_id=f"claim-mail-{order_id}",
+        job_timeout=kind.timeout, result_ttl=kind.result_ttl,
+    )  # fmt: skip
+
+
+# Sending after the transaction commits.
+
+
+def after_commit(what, send):
+    """Run send() once the current transaction commits (at once outside one).
+
+    A Redis failure is logged, not raised: the database holds the work and the sweeper
+    hands it to Redis again.
+    """
+
+    def guarded():
+        try:
+            send()
+        except redis.RedisError as exc:
+            log.warning("could not %s (%s); the sweeper will", what, exc)
+
+    if db.transaction_depth() > 0:
+        db.after_commit(guarded)
+    else:
+        guarded()
+
+
+def enqueue_actions(action_ids):
+    """Queue these actions' jobs once the current transaction has committed."""
+    ids = list(action_ids)
+    if ids:
+        after_commit(f"enqueue actions {ids}", lambda: enqueue_actions_now(ids))
+
+
+def schedule_expiry(order_id, when):
+    """(Re)schedule the order's expiry at `when`, or cancel it when `when` is None."""
+
+    def send():
+        if when is None:
+            cancel_expiry_now(order_id)
+        else:
+            schedule_expiry_now(order_id, when)
+
+    after_commit(f"schedule the expiry of order {order_id}", send)
+
+
+def enqueue_claim_mail(order_id):
+    """Mail the buyer their claim link once the order is committed."""
+    after_commit(
+        f"queue the claim mail of order {order_id}", lambda: enqueue_claim_mail_now(order_id)
+    )
+
+
+# Periodic jobs.
+
+
+def reconcile_periodic(sched=None, definitions=PERIODIC):
+    """Schedule every periodic job that is missing; cancel those no longer defined.
+
+    Called at scheduler start and on every poll, so a flushed Redis gets them back.
+    """
+    sched = sched or scheduler()
+    wanted = {p.job_id: p for p in definitions}
+    conn = sched.connection
+    scores = [conn.zscore(sched.scheduled_jobs_key, job_id) for job_id in wanted]
+    added = []
+    for (job_id, p), score in zip(wanted.items(), scores, strict=True):
+        if score is not None and conn.exists(Job.key_for(job_id)):
+            continue
+        sched.schedule(
+            scheduled_time=utcnow(), func=p.kind.func, interval=p.interval, repeat=None,
+            id=job_id, queue_name=p.kind.queue, timeout=p.kind.timeout,
+            result_ttl=p.interval * 2,
+        )  # fmt: skip
+        added.append(job_id)
+        log.info("scheduled periodic job %s every %s s", job_id, p.interval)
+    return added
+
+
+def cancel_stale_periodic(sched=None, definitions=PERIODIC):
+    """Cancel periodic jobs whose definition is gone (a changed interval, a removed job)."""
+    sched = sched or scheduler()
+    wanted = {p.job_id for p in definitions}
+    cancelled = []
+    for job in sched.get_jobs():
+        if job.id.startswith(PERIODIC_PREFIX) and job.id not in wanted:
+            sched.cancel(job)
+            job.delete()
+            cancelled.append(job.id)
+    return cancelled
