@@ -43,6 +43,7 @@ def retry_failed_command(seller_email):
 def rotate_token_key_command():
     """Re-encrypt every token and secret with the first key of TOKEN_KEY."""
     from webapp.models import Customer, Seller
+    from webapp.webhooks import secrets
 
     done = 0
     with db.atomic():
@@ -52,8 +53,7 @@ def rotate_token_key_command():
             customer.save(only=[Customer.access_token, Customer.refresh_token])
             done += 1
         for seller in Seller.select():
-            seller.webhook_secret = crypto.rotate(seller.webhook_secret)
-            seller.webhook_previous_secret = crypto.rotate(seller.webhook_previous_secret)
+            secrets.reencrypt(seller)
             seller.save(only=[Seller.webhook_secret, Seller.webhook_previous_secret])
             done += 1
     click.echo(f"re-encrypted rows: {done}")

@@ -1,3 +1,5 @@
+import json
+
 """The seller's dashboard pages: products, automations, orders, webhook settings."""
 
 from datetime import UTC, datetime, timedelta
@@ -163,7 +165,12 @@ def test_webhook_secret_is_revealed_on_request_and_rotation_keeps_the_old_one_a_
     old.secret = old_secret
     assert old.paid("ord_old_secret").status_code == 202  # still valid for 24 h
     with db.connection_context():
-        Seller.update(webhook_rotated_at=datetime.now(UTC) - timedelta(hours=25)).execute()
+        # A day later: the old secret's deadline has passed.
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        kept = json.loads(Seller.get_by_id(seller.id).webhook_previous_secret)
+        Seller.update(
+            webhook_previous_secret=json.dumps([{**e, "until": past} for e in kept])
+        ).execute()
     assert old.paid("ord_too_late").status_code == 401
 
 

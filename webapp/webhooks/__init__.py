@@ -14,7 +14,7 @@ from webapp.models import Order, Product, Seller
 from webapp.pages import render
 from webapp.services import settings as app_settings
 from webapp.tenancy import get_owned, owned_query
-from webapp.webhooks.receiver import PREVIOUS_SECRET_VALID, secrets_of
+from webapp.webhooks import secrets
 
 bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
@@ -32,13 +32,10 @@ def endpoint_url(seller):
 
 def _context(revealed=False):
     seller = current_user
-    rotated = seller.webhook_rotated_at
     return {
         "endpoint": endpoint_url(seller),
-        "secret": secrets_of(seller)[0] if revealed else None,
-        "previous_until": rotated + PREVIOUS_SECRET_VALID
-        if rotated and len(secrets_of(seller)) > 1
-        else None,
+        "secret": secrets.valid_secrets(seller)[0] if revealed else None,
+        "previous_until": secrets.previous_valid_until(seller),
         "products": list(owned_query(Product).order_by(Product.name)),
     }
 
@@ -72,9 +69,7 @@ def rotate():
     """New secret; the previous one keeps verifying for 24 hours."""
     with db.atomic():
         seller = Seller.get_by_id(current_user.id)
-        seller.webhook_previous_secret = seller.webhook_secret
-        seller.webhook_secret = crypto.encrypt(new_webhook_secret())
-        seller.webhook_rotated_at = utcnow()
+        secrets.rotate(seller, new_webhook_secret())
         seller.save()
     flash("New secret created. The previous one keeps working for 24 hours.", "success")
     return redirect(url_for("webhooks.settings"))

@@ -2,25 +2,23 @@
 
 import json
 import logging
-from datetime import timedelta
 
 import peewee
 from flask import Blueprint, abort, jsonify, request
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from webapp import crypto
 from webapp.access import events
 from webapp.claim.links import claim_url
 from webapp.db import utcnow, write_transaction
 from webapp.models import Seller, WebhookEvent
 from webapp.security import csrf, limiter
+from webapp.webhooks import secrets
 from webapp.webhooks.payloads import PayloadError, parse
 
 bp = Blueprint("hooks", __name__)
 log = logging.getLogger("rolegate.webhooks")
 
 MAX_BODY = 64 * 1024
-PREVIOUS_SECRET_VALID = timedelta(hours=24)
 APPLY = {
     "order.paid": events.order_paid,
     "order.refunded": events.order_refunded,
@@ -31,18 +29,9 @@ APPLY = {
 }
 
 
-def secrets_of(seller):
-    """The secrets that verify this seller's webhooks: current, and the previous for 24 h."""
-    found = [crypto.decrypt(seller.webhook_secret)]
-    rotated = seller.webhook_rotated_at
-    if seller.webhook_previous_secret and rotated and utcnow() - rotated < PREVIOUS_SECRET_VALID:
-        found.append(crypto.decrypt(seller.webhook_previous_secret))
-    return found
-
-
 def verify(seller, body, headers):
     """True when a current secret signed body (Standard Webhooks, 5 minutes tolerance)."""
-    for secret in secrets_of(seller):
+    for secret in secrets.valid_secrets(seller):
         try:
             Webhook(secret).verify(body, headers, json_parse=False)
             return True
