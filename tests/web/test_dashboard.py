@@ -1,7 +1,6 @@
-import json
-
 """The seller's dashboard pages: products, automations, orders, webhook settings."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.fixtures.app import csrf_from
