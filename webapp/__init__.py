@@ -33,6 +33,13 @@ def create_app(config=None):
     app.config.update({k: v for k, v in config.items() if k not in names})
     app.extensions["rolegate"] = settings
     services.configure(settings)
+    if settings.proxy_count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a router: the client's IP (login rate limits) and https (OAuth redirect
+        # URLs) come from the X-Forwarded-* headers of the proxies we were told about.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     from webapp import cli, db, errors, oauth, pages, security
 

@@ -43,6 +43,9 @@ class Settings:
     signup_rate_limit: str = "5 per minute;30 per hour"
     discord_global_limit: int = 50
     operator_emails: str = ""
+    # How many proxies (a Procfile host's router, a load balancer) sit in front of gunicorn
+    # and set X-Forwarded-For/-Proto/-Host: their values are trusted that many hops deep.
+    proxy_count: int = 0
     # Seconds before each retry of a Discord action (SPEC §7); shortened by the fault tests.
     action_backoff: str = "60,300,1800,7200,43200"
 
