@@ -73,3 +73,22 @@ def test_cancelling_on_discord_says_so_and_links_nothing(world, sandbox):
     assert "You cancelled on Discord" in page
     with db.connection_context():
         assert Customer.get(Customer.email == "buyer@example.com").discord_user_id is None
+
+
+def test_a_refund_first_orders_claim_link_explains_and_links_nothing(world, sandbox):
+    world.automation("purchase", "assign_role", role="Pro")
+    answer = world.checkout.refunded("ord_1").get_json()
+    token = answer["claim_url"].rsplit("/", 1)[-1]
+    page = world.client.get(f"/claim/{token}")
+    assert page.status_code == 200 and "This order was refunded" in page.get_data(as_text=True)
+    assert "Connect Discord" not in page.get_data(as_text=True)
+    refused = world.client.post(f"/claim/{token}/connect", data={"csrf_token": world.auth.csrf()})
+    assert refused.status_code == 409
+    # The payment arrives after its refund: still no access, and linking is refused in words.
+    world.checkout.paid("ord_1")
+    page = world.client.get(f"/claim/{token}").get_data(as_text=True)
+    assert "This order was refunded" in page and "Connect Discord" not in page
+    refused = world.client.post(f"/claim/{token}/connect", data={"csrf_token": world.auth.csrf()})
+    assert refused.status_code == 409
+    drain()
+    assert world.member_roles(ANN) is None

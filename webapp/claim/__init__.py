@@ -29,10 +29,21 @@ def show(token):
     return render("claim/show.html", "partials/_claim_progress.html", **progress.context(order))
 
 
+def _gives_nothing(order):
+    """An order that cannot be linked: not paid yet, refunded, or under a chargeback."""
+    return order.customer_id is None or order.status in ("refunded", "disputed")
+
+
+def _nothing_to_link(order):
+    return render("claim/show.html", **progress.context(order)), 409
+
+
 @bp.route("/<token>/connect", methods=["POST"])
 def connect(token):
     """Send the buyer to Discord to authorise `identify guilds.join`."""
     order = _order(token)
+    if _gives_nothing(order):
+        return _nothing_to_link(order)
     session[CLAIMING] = order.claim_token
     return oauth.authorization_redirect(oauth.buyer_blueprint(), prompt="consent")
 
@@ -47,6 +58,8 @@ def _claiming_order():
 def on_buyer_authorized(blueprint, token):
     """Discord sent the buyer's token: learn who they are, link, and run what waited."""
     order = _claiming_order()
+    if _gives_nothing(order):
+        return _nothing_to_link(order)
     try:
         user = get_discord().get_current_user(token["access_token"])
     except DiscordError as exc:
