@@ -48,7 +48,8 @@ def move_everything(customer, old):
     orders = {}
     for grant in grants.live_of_customer(customer.id, old):
         order = orders.get(grant.order_id) or orders.setdefault(grant.order_id, grant.order)
-        if grants.keeps(order, grant.via) and not grant.preexisting:
+        if grants.keeps(order, grant.via):
+            # What the order gives moves, also what the old account had before buying.
             if new := planner.move_grant(order, grant, customer):
                 ids.append(new)
         if new := planner.undo_grant(order, grant, "relink", customer):

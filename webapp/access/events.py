@@ -97,10 +97,13 @@ def _locked_order(seller, external_id):
 
 
 def _take_away(order, status, trigger, reason, now):
-    """End the order's access at once and undo everything it gave (rule 6)."""
+    """End the order's access at once and undo everything it gave (rule 6).
+
+    A dispute keeps `access_ends_at`: winning it gives back the access still to run.
+    """
     order.status, order.end_reason = status, reason
     order.ended_at = order.ended_at or now
-    if order.access_ends_at is None or order.access_ends_at > now:
+    if status == "refunded" and (order.access_ends_at is None or order.access_ends_at > now):
         order.access_ends_at = now
     _save(order, Order.status, Order.refunded_at, Order.end_reason, Order.ended_at,
           Order.access_ends_at, Order.dispute)  # fmt: skip
@@ -165,7 +168,6 @@ def dispute_won(seller, data):
             _save(order, Order.dispute)
             return order
         order.status, order.ended_at = "expired", order.ended_at or now
-        order.access_ends_at, order.end_reason = _end_of_access(order, order.paid_at)
         if order.access_ends_at is None or order.access_ends_at > now:
             order.status, order.ended_at = "active", None
             order.generation += 1
@@ -205,12 +207,8 @@ def subscription_renewed(seller, data):
         for order in _subscription_orders(seller, data["subscription_id"]):
             locks.customer_row(order.customer_id)
             order = Order.get_by_id(order.id)
-            if (
-                order.status in ("refunded", "disputed")
-                or order.subscription_ended_at
-                or order.paid_at is None
-            ):
-                continue
+            if order.status == "refunded" or order.subscription_ended_at or order.paid_at is None:
+                continue  # (a disputed order's access moves on, for when the seller wins)
             if order.period_end is None or period_end > order.period_end:
                 order.period_end = period_end
             ends, why = _end_of_access(order, paid_at)
@@ -221,7 +219,8 @@ def subscription_renewed(seller, data):
             _restart_if_ended(order)
             _save(order, Order.period_end, Order.access_ends_at, Order.end_reason,
                   Order.status, Order.generation, Order.ended_at)  # fmt: skip
-            jobs.schedule_expiry(order.id, order.access_ends_at)
+            if order.status == "active":
+                jobs.schedule_expiry(order.id, order.access_ends_at)
             changed.append(order)
     return changed
 
@@ -241,8 +240,9 @@ def subscription_ended(seller, data):
             if order.subscription_ended_at is not None:
                 continue
             order.subscription_ended_at = ended_at
-            if order.status == "active" and order.paid_at is not None:
-                order.access_ends_at, order.end_reason = _end_of_access(order, order.paid_at)
+            live = order.status in ("active", "disputed") and order.paid_at is not None
+            if live and (order.access_ends_at is None or ended_at < order.access_ends_at):
+                order.access_ends_at, order.end_reason = ended_at, "subscription"
             _save(order, Order.subscription_ended_at, Order.access_ends_at, Order.end_reason)
             changed.append(order)
     for order in changed:

@@ -365,7 +365,7 @@ def follow_up(action):
         if grant.app_id != action.app_id or grants.is_needed(grant):
             continue
         moved = customer.discord_user_id != grant.discord_user_id
-        if moved and grants.keeps(order, grant.via) and not grant.preexisting:
+        if moved and grants.keeps(order, grant.via):
             ids.append(planner.move_grant(order, grant, customer))
         trigger = (
             "relink"
