@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install assets browser run test test-postgres bench lint format clean
+.PHONY: install assets browser run test test-deep bench lint format clean
 
 install: $(STAMP) assets
 
@@ -31,6 +31,11 @@ run: install
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Long property runs by hand: many more examples of the rules model, with fresh seeds.
+test-deep: install browser
+	RULES_DEEP=1 RULES_EXAMPLES=$${RULES_EXAMPLES:-500} RULES_STEPS=$${RULES_STEPS:-40} \
+	  $(BIN)/python -m pytest tests/model $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench
