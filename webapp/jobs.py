@@ -47,8 +47,9 @@ class JobKind:
 RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
 EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
 SEND_CLAIM_LINK = JobKind("workers.mail.send_claim_link", MAINTENANCE, timeout=60)
+SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
-KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SWEEP)
+KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SEND_SWITCH_NOTICE, SWEEP)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,15 @@ def enqueue_claim_mail_now(order_id):
     )  # fmt: skip
 
 
+def enqueue_switch_notice_now(switch_id, old_name):
+    """Queue the mail that tells a buyer their access moved to another account."""
+    kind = SEND_SWITCH_NOTICE
+    queue(kind.queue).enqueue(
+        kind.func, switch_id, old_name, job_id=f"switch-notice-{switch_id}",
+        job_timeout=kind.timeout, result_ttl=kind.result_ttl,
+    )  # fmt: skip
+
+
 # Sending after the transaction commits.
 
 
@@ -206,6 +216,14 @@ def enqueue_claim_mail(order_id):
     """Mail the buyer their claim link once the order is committed."""
     after_commit(
         f"queue the claim mail of order {order_id}", lambda: enqueue_claim_mail_now(order_id)
+    )
+
+
+def enqueue_switch_notice(switch_id, old_name):
+    """Mail the buyer about a switch once it is committed."""
+    after_commit(
+        f"queue the switch notice {switch_id}",
+        lambda: enqueue_switch_notice_now(switch_id, old_name),
     )
 
 

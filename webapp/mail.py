@@ -24,6 +24,34 @@ def claim_message(order, url, sender):
     return message
 
 
+def _message(to, subject, body, sender):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message.set_content(body)
+    return message
+
+
+def switch_code_message(customer, code, sender):
+    """The six-digit code a buyer types before moving their access to another account."""
+    return _message(
+        customer.email, f"Your code: {code}",
+        f"Hello {customer.name or ''},\n\nSomeone (you, we hope) asked to move your community "
+        f"access to another Discord account. Type this code on the page to go on:\n\n    {code}"
+        "\n\nIt works for 10 minutes. If it was not you, ignore this mail: nothing changes, and "
+        "do not share your claim link.\n", sender,
+    )  # fmt: skip
+
+
+def switch_notice_message(customer, old_name, new_name, sender):
+    """Told to the buyer after every switch of Discord account."""
+    return _message(
+        customer.email, "Your access moved to another Discord account",
+        f"Hello {customer.name or ''},\n\nYour community access moved from the Discord account "
+        f"{old_name} to {new_name}. If you did not do this, reply to the seller at once: your "
+        "claim link may have leaked.\n", sender,
+    )  # fmt: skip
+
+
 def send(message, smtp_url):
     """Send through smtp://user:pass@host:port (STARTTLS) or smtps://…; log when unset."""
     if not smtp_url:

@@ -46,6 +46,8 @@ class Settings:
     # How many proxies (a Procfile host's router, a load balancer) sit in front of gunicorn
     # and set X-Forwarded-For/-Proto/-Host: their values are trusted that many hops deep.
     proxy_count: int = 0
+    # A buyer may move their access to another Discord account this often in 30 days.
+    account_switch_limit: int = 3
     # Seconds before each retry of a Discord action (SPEC §7); shortened by the fault tests.
     action_backoff: str = "60,300,1800,7200,43200"
 

@@ -1,6 +1,7 @@
-"""Job body: mail a buyer their claim link."""
+"""Job bodies: mail a buyer their claim link, or that their access moved."""
 
 from webapp import jobs, mail
+from webapp.access import switching
 from webapp.claim.links import claim_url
 from webapp.models import Order
 from webapp.services import settings
@@ -15,3 +16,9 @@ def send_claim_link(order_id):
         return False
     s = settings()
     return mail.send(mail.claim_message(order, claim_url(order), s.mail_from), s.smtp_url)
+
+
+@body(jobs.SEND_SWITCH_NOTICE)
+def send_switch_notice(switch_id, old_name):
+    """Tell the buyer their access moved to another Discord account."""
+    return switching.notify(switch_id, old_name)

@@ -119,7 +119,8 @@ def test_refund_before_payment_ends_with_no_access(world):
     pro_and_alumni(world)
     world.checkout.refunded("ord_1")
     world.checkout.paid("ord_1")
-    world.claim("ord_1", ANN)
+    page = world.client.get(f"/claim/{world.order('ord_1').claim_token}").get_data(as_text=True)
+    assert "This order was refunded" in page  # and it offers no Discord link
     drain()
     assert world.member_roles(ANN) is None
     assert world.order("ord_1").status == "refunded"

@@ -11,7 +11,7 @@ from webapp.models import MODELS, Action
 
 # Routes that are not the seller's dashboard: each has its own door and its own tests.
 PUBLIC = {"static", "hooks.receive", "health.healthz", "health.live", "dashboard.index",
-          "accounts.signup", "accounts.login", "accounts.logout", "claim.show", "claim.connect",
+          "accounts.signup", "accounts.login", "accounts.logout", "claim.show", "claim.connect", "claim.code",
           "discord.login", "discord.authorized", "discord_bot.login", "discord_bot.authorized"}  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from redis.exceptions import LockError
 
 from webapp import crypto, jobs
-from webapp.access import grants, locks, planner
+from webapp.access import grants, locks, planner, switching
 from webapp.db import utcnow, write_transaction
 from webapp.discord.errors import TokenError
 from webapp.models import Customer
@@ -23,8 +23,12 @@ def store_tokens(customer, token):
     customer.token_expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in", 604800)))
 
 
-def link(customer, user, token):
-    """Link the buyer's Discord account; run what waited; move every grant from an old one."""
+def link(customer, user, token, via_order=None, switched_from=None):
+    """Link the buyer's Discord account; run what waited; move every grant from an old one.
+
+    A switch (the account changes) is recorded and mailed to the buyer when `via_order`,
+    the order whose claim link was used, is given.
+    """
     with write_transaction():
         locks.customer_row(customer.id)
         customer = Customer.get_by_id(customer.id)
@@ -38,6 +42,9 @@ def link(customer, user, token):
         ids = planner.release_waiting(customer)
         if old and old != customer.discord_user_id:
             ids += move_everything(customer, old)
+            if via_order is not None:
+                switching.record(customer, via_order, old, (switched_from or ("", ""))[1],
+                                 customer.discord_user_id, customer.discord_username)  # fmt: skip
         jobs.enqueue_actions(ids)
     return customer
 

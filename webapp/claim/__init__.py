@@ -1,10 +1,12 @@
 """The buyer's claim page: link Discord once, watch each action land, open the server."""
 
-from flask import Blueprint, abort, flash, redirect, session, url_for
+import time
+
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_dance.consumer import oauth_authorized, oauth_error
 
 from webapp import oauth
-from webapp.access import customers
+from webapp.access import customers, switching
 from webapp.claim import progress
 from webapp.discord.errors import DiscordError
 from webapp.models import Order
@@ -13,6 +15,7 @@ from webapp.services import get_discord
 
 bp = Blueprint("claim", __name__, url_prefix="/claim")
 CLAIMING = "claiming_order_token"
+VERIFIED = "switch_verified"  # {"customer": id, "until": epoch}: the mailed code was typed
 
 
 def _order(token):
@@ -38,14 +41,57 @@ def _nothing_to_link(order):
     return render("claim/show.html", **progress.context(order)), 409
 
 
+def _refused(order, message, status=409):
+    return render("claim/switch.html", order=order, customer=order.customer,
+                  refused=message, status=status)  # fmt: skip
+
+
+def _verified(customer):
+    mark = session.get(VERIFIED) or {}
+    return mark.get("customer") == customer.id and mark.get("until", 0) > time.time()
+
+
+def _to_discord(order):
+    session[CLAIMING] = order.claim_token
+    return oauth.authorization_redirect(oauth.buyer_blueprint(), prompt="consent")
+
+
 @bp.route("/<token>/connect", methods=["POST"])
 def connect(token):
-    """Send the buyer to Discord to authorise `identify guilds.join`."""
+    """Send the buyer to Discord to authorise `identify guilds.join` (a switch asks first)."""
     order = _order(token)
     if _gives_nothing(order):
         return _nothing_to_link(order)
-    session[CLAIMING] = order.claim_token
-    return oauth.authorization_redirect(oauth.buyer_blueprint(), prompt="consent")
+    customer = order.customer
+    try:
+        switching.check_allowed(customer)
+    except switching.SwitchRefused as exc:
+        return _refused(order, str(exc))
+    if switching.code_required(customer) and not _verified(customer):
+        switching.send_code(customer)
+        return render("claim/switch.html", order=order, customer=customer, refused=None)
+    return _to_discord(order)
+
+
+@bp.route("/<token>/code", methods=["POST"])
+def code(token):
+    """The buyer typed the code mailed to them: on to Discord to choose the new account."""
+    order = _order(token)
+    if _gives_nothing(order):
+        return _nothing_to_link(order)
+    customer = order.customer
+    try:
+        switching.check_allowed(customer)
+        ok = switching.verify_code(customer, request.form.get("code", ""))
+    except switching.SwitchRefused as exc:
+        return render("claim/switch.html", order=order, customer=customer, refused=None,
+                      error=str(exc), status=400)  # fmt: skip
+    if not ok:
+        return render("claim/switch.html", order=order, customer=customer, refused=None,
+                      error="That is not the code we mailed. Check the mail and try again.",
+                      status=400)  # fmt: skip
+    session[VERIFIED] = {"customer": customer.id, "until": time.time() + 600}
+    return _to_discord(order)
 
 
 def _claiming_order():
@@ -65,7 +111,18 @@ def on_buyer_authorized(blueprint, token):
     except DiscordError as exc:
         flash(exc.buyer_message, "error")
         return redirect(url_for("claim.show", token=order.claim_token))
-    customers.link(order.customer, user, token)
+    customer = order.customer
+    old, old_name = customer.discord_user_id, customer.discord_username
+    if old and old != str(user["id"]):
+        try:
+            switching.check_allowed(customer)
+        except switching.SwitchRefused as exc:
+            return _refused(order, str(exc))
+        if switching.code_required(customer) and not _verified(customer):
+            return _refused(order, "Type the code we mailed you first, then choose the "
+                            "account again.", status=400)  # fmt: skip
+    session.pop(VERIFIED, None)
+    customers.link(customer, user, token, via_order=order, switched_from=(old, old_name))
     flash(f"Linked to your Discord account {user.get('username', '')}.", "success")
     return redirect(url_for("claim.show", token=order.claim_token))
 

@@ -3,7 +3,7 @@
 from webapp.models.accounts import Seller
 from webapp.models.catalog import PriceVariant, Product
 from webapp.models.discord_apps import App, Automation
-from webapp.models.orders import Customer, Order, Subscription, WebhookEvent
+from webapp.models.orders import AccountSwitch, Customer, Order, Subscription, WebhookEvent
 from webapp.models.outbox import Action, Grant
 
 # In dependency order: create in this order, drop in reverse.
@@ -15,6 +15,7 @@ MODELS = [
     Automation,
     Customer,
     Order,
+    AccountSwitch,
     Subscription,
     WebhookEvent,
     Grant,

@@ -30,6 +30,10 @@ class Customer(BaseModel):
     # Counts links (first and every switch): part of the dedupe keys of what a link plans,
     # so returning to an account seen before plans its work anew.
     link_count = peewee.IntegerField(default=0)
+    # The six-digit code mailed before a switch of Discord account (SPEC §6), hashed.
+    switch_code_hash = peewee.CharField(max_length=128, default="")
+    switch_code_expires_at = UTCDateTimeField(null=True)
+    switch_code_attempts = peewee.IntegerField(default=0)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
@@ -75,6 +79,20 @@ class Order(BaseModel):
             (("seller", "subscription_id"), False),
             (("customer", "status"), False),
         )
+
+
+class AccountSwitch(BaseModel):
+    """A buyer moved their access to another Discord account (shown in timelines, limited)."""
+
+    customer = peewee.ForeignKeyField(Customer, backref="switches", on_delete="CASCADE")
+    order = peewee.ForeignKeyField(Order, backref="switches", on_delete="CASCADE")
+    from_user_id = peewee.CharField(max_length=32)
+    to_user_id = peewee.CharField(max_length=32)
+    to_username = peewee.CharField(max_length=100, default="")
+    at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "at"), False),)
 
 
 class Subscription(BaseModel):
