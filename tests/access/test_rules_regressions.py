@@ -445,3 +445,26 @@ def test_the_discord_global_limit_setting_reaches_the_client(app_config, redis_c
     app_config["DISCORD_GLOBAL_LIMIT"] = 7
     create_app(app_config)
     assert get_discord().limiter.global_limit == 7
+
+
+# Found by `make test-deep` while building the model (shrunk, then kept as an example).
+
+
+def test_an_old_renewal_arriving_after_the_end_does_not_start_access_again(world):
+    from webapp.models import Product
+
+    with db.connection_context():
+        Product.create(seller=world.seller.id, external_id="course-pro", name="Course Pro",
+                       access_days=30)  # fmt: skip
+    pro_and_alumni(world)
+    world.checkout.paid(
+        "ord_1", subscription_id="sub_1", period_end=(now() + timedelta(days=30)).isoformat()
+    )
+    world.claim("ord_1", ANN)
+    drain()
+    end_now(world, "ord_1")
+    assert world.member_roles(ANN) == ["Alumni"]
+    world.checkout.renewed("sub_1", now() - timedelta(days=365))  # delivered a year late
+    drain()
+    assert world.order("ord_1").status == "expired"
+    assert world.member_roles(ANN) == ["Alumni"]

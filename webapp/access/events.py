@@ -209,8 +209,9 @@ def subscription_renewed(seller, data):
             order = Order.get_by_id(order.id)
             if order.status == "refunded" or order.subscription_ended_at or order.paid_at is None:
                 continue  # (a disputed order's access moves on, for when the seller wins)
-            if order.period_end is None or period_end > order.period_end:
-                order.period_end = period_end
+            if order.period_end is not None and period_end <= order.period_end:
+                continue  # an old renewal arriving after a newer one (or the same one again)
+            order.period_end = period_end
             ends, why = _end_of_access(order, paid_at)
             if ends is None or (order.access_ends_at and ends <= order.access_ends_at):
                 _save(order, Order.period_end)
