@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.access.test_ending import expire as end_now
 from tests.fixtures.app import PASSWORD, csrf_from
 from tests.fixtures.world import ANN, BOB, CLEO, GUILD, drain
-from webapp.access import events
 from webapp.access.sweeper import QUEUED_GRACE, requeue_lost_actions
 from webapp.db import db, utcnow
 from webapp.discord.http import DiscordHTTP
@@ -28,17 +28,6 @@ def pro_and_alumni(world):
     world.automation("purchase", "assign_role", role="Pro")
     world.automation("expiry", "revoke_role", role="Pro")
     world.automation("expiry", "assign_role", role="Alumni")
-
-
-def end_now(world, order_id):
-    """The order's access end is reached, and its expiry runs."""
-    with db.connection_context():
-        order = world.order(order_id)
-        Order.update(access_ends_at=now() - timedelta(seconds=1)).where(
-            Order.id == order.id
-        ).execute()
-        assert events.expire(order.id)
-    drain()
 
 
 # 1
