@@ -56,7 +56,7 @@ def lateness(stack, n=1000, spread=30.0, lead=20.0):
             jobs.schedule_expiry_now(order.id, ends)
     stack.processes.worker()
     stack.processes.worker()
-    stack.processes.scheduler(interval="1")
+    stack.processes.scheduler(interval="0.5")
     samples = []
     deadline = time.time() + lead + spread + 180
     while time.time() < deadline:

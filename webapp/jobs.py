@@ -118,8 +118,8 @@ def schedule_action_retry(action_id, when, attempt_tag):
     """Run the action again at `when` (a retry after backoff or a rate limit)."""
     job_id = action_job_id(action_id, attempt_tag)
     kind = RUN_ACTION
-    scheduler().enqueue_at(
-        when, kind.func, action_id, job_id=job_id, queue_name=kind.queue,
+    _enqueue_at_exactly(
+        scheduler(), when, kind.func, action_id, job_id=job_id, queue_name=kind.queue,
         timeout=kind.timeout, job_result_ttl=kind.result_ttl,
     )  # fmt: skip
     return job_id
@@ -127,14 +127,25 @@ def schedule_action_retry(action_id, when, attempt_tag):
 
 def schedule_expiry_now(order_id, when):
     """Schedule (or move) the order's expiry job to `when` (timezone-aware UTC)."""
-    # rq-scheduler keeps whole seconds (it truncates): round up, so it never fires early.
-    if when.microsecond:
-        when = when.replace(microsecond=0) + timedelta(seconds=1)
     kind = EXPIRE_ORDER
-    scheduler().enqueue_at(
-        when, kind.func, order_id, job_id=expiry_job_id(order_id), queue_name=kind.queue,
-        timeout=kind.timeout, job_result_ttl=kind.result_ttl,
+    _enqueue_at_exactly(
+        scheduler(), when, kind.func, order_id, job_id=expiry_job_id(order_id),
+        queue_name=kind.queue, timeout=kind.timeout, job_result_ttl=kind.result_ttl,
     )  # fmt: skip
+
+
+def _enqueue_at_exactly(sched, when, *args, **kwargs):
+    """`enqueue_at`, keeping `when` to the microsecond.
+
+    rq-scheduler stores whole seconds (it truncates, so a job could fire up to a second
+    early). The job goes in at the next whole second — never early, even if we stop right
+    here — and then its score is set to the exact time, which our scheduler compares with
+    the clock to the microsecond (workers.scheduler).
+    """
+    ceiling = when.replace(microsecond=0) + timedelta(seconds=1) if when.microsecond else when
+    job = sched.enqueue_at(ceiling, *args, **kwargs)
+    sched.connection.zadd(sched.scheduled_jobs_key, {job.id: when.timestamp()})
+    return job
 
 
 def cancel_expiry_now(order_id):

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import time
 
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import setup_loghandlers
@@ -28,11 +29,20 @@ class RolegateScheduler(Scheduler):
         jobs.reconcile_periodic(self)
         return super().enqueue_jobs()
 
+    def get_jobs_to_queue(self, with_times=False):
+        """Jobs due now, to the microsecond (rq-scheduler compares whole seconds).
+
+        With whole seconds a job due at 12:00:00.2 waits for the first poll after 12:00:01;
+        our producer stores exact scores (`webapp.jobs`), so it goes at the first poll after
+        12:00:00.2.
+        """
+        return self.get_jobs(time.time(), with_times=with_times)
+
 
 def main(argv=None):
     """Run rq-scheduler (`--interval` seconds between polls) after reconciling."""
     parser = argparse.ArgumentParser(description="Rolegate's scheduler (rq-scheduler)")
-    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--burst", action="store_true")
     args = parser.parse_args(argv)
     setup_loghandlers("INFO")

@@ -20,7 +20,7 @@ def test_an_order_ending_5_s_after_payment_loses_its_role_on_time_and_gets_alumn
     with db.connection_context():
         Seller.update(subscription_grace_days=0).execute()
     processes.worker()
-    processes.scheduler(interval="1")
+    processes.scheduler(interval="0.5")
 
     # Bob's subscription renews before its end; Ann's does not.
     world.checkout.paid("ord_bob", email="bob@example.com", subscription_id="sub_bob",
@@ -43,3 +43,30 @@ def test_an_order_ending_5_s_after_payment_loses_its_role_on_time_and_gets_alumn
     time.sleep(1)
     assert world.member_roles(BOB) == ["Pro"]
     assert world.order("ord_bob").status == "active"
+
+
+def test_an_expiry_due_at_a_fraction_of_a_second_goes_to_its_queue_then_and_not_before(world):
+    """rq-scheduler keeps whole seconds; our producer and scheduler keep the microseconds."""
+    from rq import Queue
+
+    from webapp import jobs
+    from webapp.services import get_redis
+    from workers.scheduler import RolegateScheduler
+
+    sched = RolegateScheduler(connection=get_redis(), interval=0.5)
+    queue = Queue(jobs.EXPIRE_ORDER.queue, connection=get_redis())
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2, milliseconds=300)
+    jobs.schedule_expiry_now(4242, due)
+    assert jobs.expiry_scheduled_at(4242) == pytest.approx(due.timestamp(), abs=1e-3)
+
+    def waiting():
+        return jobs.expiry_job_id(4242) in queue.job_ids
+
+    while datetime.now(UTC) < due - timedelta(milliseconds=50):
+        sched.enqueue_jobs()
+        assert not waiting(), "the expiry went to its queue before it was due"
+        time.sleep(0.02)
+    time.sleep(0.1)
+    sched.enqueue_jobs()
+    assert waiting(), "the expiry was not queued within 0.1 s of its due time"
+    assert datetime.now(UTC) - due < timedelta(seconds=0.9)

@@ -141,6 +141,34 @@ def test_orders_ending_within_7_days_filter(client, checkout, auth, seller):
     assert "ord_soon" in page and "ord_later" not in page
 
 
+def test_orders_ending_soon_list_the_soonest_end_first_and_page_through_every_one(
+    client, auth, seller
+):
+    import re
+
+    from webapp.models import Order
+
+    auth.login()
+    now = datetime.now(UTC)
+    with db.connection_context(), db.atomic():
+        product = Product.create(seller=seller.id, external_id="course", name="Course")
+        for i in range(57):  # same end for pairs: the cursor must also order by id
+            Order.create(seller=seller.id, external_id=f"end_{i:02d}", product=product,
+                         paid_at=now, access_ends_at=now + timedelta(days=6, minutes=-(i // 2)))  # fmt: skip
+        Order.create(seller=seller.id, external_id="end_later", product=product, paid_at=now,
+                     access_ends_at=now + timedelta(days=9))  # fmt: skip
+    seen, url = [], "/orders/?status=ending"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += re.findall(r">(end_\w+)</a>", page)
+        link = re.search(r'<a href="([^"]+)">Later endings</a>', page)
+        url = link.group(1).replace("&amp;", "&") if link else None
+    expected = sorted((f"end_{i:02d}" for i in range(57)), key=lambda e: (-(int(e[4:]) // 2), e))
+    assert seen[:3] == ["end_56", "end_54", "end_55"] and seen == expected
+    for bad in ("x", "1-", "99999999999999999999999-1", "-5-3"):
+        assert client.get(f"/orders/?status=ending&after={bad}").status_code == 200
+
+
 def test_webhook_secret_is_revealed_on_request_and_rotation_keeps_the_old_one_a_day(
     client, auth, seller
 ):

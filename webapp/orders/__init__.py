@@ -1,6 +1,6 @@
 """Orders: search, filter, and each order's live timeline with the seller's controls."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import peewee
 from flask import Blueprint, flash, redirect, request, url_for
@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from webapp.access import events, outbox
 from webapp.claim.links import claim_url
-from webapp.db import utcnow
+from webapp.db import db, utcnow
 from webapp.models import Action, Customer, Order, Product
 from webapp.orders import timeline
 from webapp.pages import render
@@ -31,8 +31,12 @@ def _login():
     """Every page here is the seller's."""
 
 
-def search(seller_id, q="", status="", before=None):
-    """The seller's orders matching q (email or order id) and the filter, newest first."""
+def search(seller_id, q="", status="", before=None, after=None):
+    """The seller's orders matching q (email or order id) and the filter.
+
+    Newest first, pages by `before` (an order id); "ending" lists the soonest end first,
+    pages by `after` (the last row's (access_ends_at, id)), which its index serves in order.
+    """
     query = (
         Order.select(Order, Customer, Product)
         .join(Customer, join_type=peewee.JOIN.LEFT_OUTER, on=(Order.customer == Customer.id))
@@ -43,7 +47,7 @@ def search(seller_id, q="", status="", before=None):
     q = q.strip()
     if q:
         if "@" in q:
-            query = query.where(Customer.email.startswith(q.lower()))
+            query = query.where(Order.customer.in_(_customers_by_email_prefix(seller_id, q)))
         else:
             query = query.where(Order.external_id.startswith(q))
     now = utcnow()
@@ -58,22 +62,65 @@ def search(seller_id, q="", status="", before=None):
         query = query.where(Order.status == "expired")
     elif status == "refunded":
         query = query.where(Order.status == "refunded")
+    if status == "ending":
+        if after:
+            ends, order_id = after
+            query = query.where(
+                (Order.access_ends_at > ends)
+                | ((Order.access_ends_at == ends) & (Order.id > order_id))
+            )
+        return query.order_by(Order.access_ends_at, Order.id).limit(PAGE + 1)
     if before:
         query = query.where(Order.id < before)
     return query.order_by(Order.id.desc()).limit(PAGE + 1)
+
+
+def _after(value):
+    """The "ending" cursor `<epoch microseconds>-<order id>`, or None when absent or bad."""
+    try:
+        micros, order_id = (int(part) for part in (value or "").split("-"))
+        return datetime.fromtimestamp(micros / 1e6, UTC), order_id
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _cursor(order):
+    return f"{round(order.access_ends_at.timestamp() * 1e6)}-{order.id}"
+
+
+def _customers_by_email_prefix(seller_id, prefix):
+    """Ids of the seller's customers whose email starts with `prefix` (emails are lowercase).
+
+    A range on (seller, email) lets both databases use that index, so a search reads the
+    few matching customers and their orders instead of every order of the seller. The
+    range is exact for byte-wise order (SQLite's BINARY); `startswith` keeps the answer
+    exact under any PostgreSQL collation, where the range is only a hint.
+    """
+    prefix = prefix.lower()
+    matching = (Customer.seller == seller_id) & Customer.email.startswith(prefix)
+    if isinstance(db.obj, peewee.SqliteDatabase):
+        matching &= (Customer.email >= prefix) & (Customer.email < prefix + "\U0010ffff")
+    return Customer.select(Customer.id).where(matching)
 
 
 @bp.route("/")
 def index():
     """Search and filter orders (htmx: only the results are swapped)."""
     q, status = request.args.get("q", ""), request.args.get("status", "")
+    status = status if status in FILTERS else ""
     before = request.args.get("before", type=int)
-    rows = list(search(current_user.id, q, status if status in FILTERS else "", before))
+    after = _after(request.args.get("after"))
+    rows = list(search(current_user.id, q, status, before, after))
     more = len(rows) > PAGE
     rows = rows[:PAGE]
+    older = None
+    if more:
+        page = {"after": _cursor(rows[-1])} if status == "ending" else {"before": rows[-1].id}
+        older = url_for("orders.index", q=q, status=status, **page)
     return render(
         "orders/index.html", "partials/_order_rows.html", orders=rows, q=q, shown=status,
-        filters=FILTERS, next_before=rows[-1].id if more else None,
+        filters=FILTERS, more_url=older, more_label="Later endings" if status == "ending"
+        else "Older orders",
     )  # fmt: skip
 
 
