@@ -116,6 +116,7 @@ def _sqlite_writer():
         with db.atomic(lock_type="IMMEDIATE"):
             yield
         return
+    committed = []
     with _writer_lock:
         handle = _lock_files.get(path)
         if handle is None:
@@ -124,5 +125,95 @@ def _sqlite_writer():
         try:
             with db.atomic(lock_type="IMMEDIATE"):
                 yield
+                # What waits for the commit (mostly Redis calls) runs after the lock is
+                # released, so other writers do not wait on it; a failed commit raises
+                # here and drops it, as peewee would.
+                committed, db._state.commit_callbacks[:] = list(db._state.commit_callbacks), []
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+    for fn in committed:
+        fn()
+
+
+class Statement:
+    """A select whose SQL peewee builds once per process, kind of database and value types.
+
+    Peewee builds a query's SQL anew on every run, which costs more than running it on the
+    hot paths (a webhook runs a handful). `build(*values)` returns the peewee query, each
+    value used once, as is. The first time, the query is also built from distinct probe
+    values of the same types; when its parameters are exactly those probes, in order, its
+    SQL is kept and later runs only bind new values. Values other than int and str (a
+    None changes the SQL's shape) are built by peewee every time, so the answer is always
+    peewee's.
+    """
+
+    def __init__(self, model, build):
+        self.model = model
+        self._build = build
+        self._sql = {}
+
+    def sql(self, *values):
+        """(sql, params) for these values."""
+        types = tuple(type(v) for v in values)
+        key = (type(db.obj), db.obj.param, types)
+        sql = self._sql.get(key)
+        if sql is not None:
+            return sql, list(values)
+        if all(t in (int, str) for t in types):
+            probes = [1_000_003 + i if t is int else f"probe-{i}" for i, t in enumerate(types)]
+            sql, params = self._build(*probes).sql()
+            if params == probes:
+                self._sql[key] = sql
+                return sql, list(values)
+        return self._build(*values).sql()
+
+    def rows(self, *values):
+        """Model instances of the rows for these values."""
+        sql, params = self.sql(*values)
+        return self.model.raw(sql, *params)
+
+    def first(self, *values):
+        """The first row's model instance, or None."""
+        return next(iter(self.rows(*values)), None)
+
+
+class Insert:
+    """An INSERT of every column but the id, its SQL built by peewee once per process and
+    kind of database (see Statement). `extend(query)` may add ON CONFLICT / RETURNING.
+
+    The cached SQL is kept only when peewee's own parameters for the first row are the
+    columns' database values in this order; otherwise each insert is built anew.
+    """
+
+    def __init__(self, model, extend=None):
+        self.model = model
+        self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+        self._extend = extend or (lambda query: query)
+        self._sql = {}
+
+    def sql(self, data):
+        """(sql, params) inserting `data` (field name → Python value, every column)."""
+        params = [f.db_value(data[f.name]) for f in self.fields]
+        key = (type(db.obj), db.obj.param)
+        sql = self._sql.get(key)
+        if sql is not None:
+            return sql, params
+        sql, built = self._extend(self.model.insert({f: data[f.name] for f in self.fields})).sql()
+        if built == params:
+            self._sql[key] = sql
+        return sql, built
+
+    def execute(self, data):
+        """Insert; the new row's id (None when ON CONFLICT skipped it)."""
+        sql, params = self.sql(data)
+        cursor = db.execute_sql(sql, params)
+        if "RETURNING" in sql:
+            row = cursor.fetchone()
+            return row[0] if row else None
+        return cursor.lastrowid
+
+    def save_new(self, instance):
+        """Insert a new model instance (its defaults already filled); sets its id."""
+        instance.id = self.execute({f.name: instance.__data__.get(f.name) for f in self.fields})
+        instance._dirty.clear()
+        return instance

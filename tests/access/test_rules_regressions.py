@@ -397,9 +397,8 @@ def fast_backoff(app_config):
 def test_an_unforeseen_error_fails_the_action_after_bounded_attempts_with_a_sentence(
     fast_backoff, world, sandbox, monkeypatch
 ):
-    from rq_scheduler import Scheduler
-
     from webapp.services import get_redis
+    from workers.scheduler import RolegateScheduler
 
     world.automation("purchase", "assign_role", role="Pro")
     calls = []
@@ -414,7 +413,9 @@ def test_an_unforeseen_error_fails_the_action_after_bounded_attempts_with_a_sent
     for _ in range(12):
         drain(1)
         time.sleep(0.2)
-        Scheduler(connection=get_redis()).enqueue_jobs()  # what rqscheduler does each poll
+        RolegateScheduler(
+            connection=get_redis()
+        ).enqueue_jobs()  # what our scheduler does each poll
         with db.connection_context():
             # ... and what the sweeper does for an action whose worker died.
             requeue_lost_actions(utcnow() + QUEUED_GRACE * 2 + timedelta(seconds=600))

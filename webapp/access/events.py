@@ -5,7 +5,7 @@ from datetime import timedelta
 from webapp import jobs
 from webapp.access import catalog, locks, planner
 from webapp.db import utcnow, write_transaction
-from webapp.models import Order, Subscription
+from webapp.models import Order, Subscription, lookups
 
 # An expiry that fires a moment early (clock skew between machines) still counts as due.
 EARLY = timedelta(seconds=1)
@@ -41,10 +41,11 @@ def order_paid(seller, data):
     with write_transaction():
         product = catalog.product_for(seller.id, data["product_id"], data.get("product_name"))
         variant = catalog.variant_for(product, data.get("variant_id"), data.get("variant_name"))
-        customer = catalog.customer_for(
+        customer, created = catalog.customer_for(
             seller.id, data["customer"]["email"], data["customer"].get("name", "")
         )
-        locks.customer_row(customer.id)
+        if not created:  # a row this transaction inserted is locked until it commits
+            locks.customer_row(customer.id)
         order = _find(seller, data["order_id"])
         if order is not None and order.paid_at is not None:
             return order  # the same payment told twice
@@ -73,7 +74,10 @@ def order_paid(seller, data):
         if order.access_ends_at is not None and order.access_ends_at <= now:
             order.status, order.ended_at = "expired", now
         order.updated_at = now
-        order.save()
+        if order.id is None:
+            lookups.order_insert.save_new(order)
+        else:
+            order.save()
         if order.status == "active":
             jobs.enqueue_actions(planner.plan_purchase(order))
             if order.access_ends_at is not None:
@@ -84,7 +88,7 @@ def order_paid(seller, data):
 
 
 def _find(seller, external_id):
-    return Order.get_or_none((Order.seller == seller.id) & (Order.external_id == external_id))
+    return lookups.order_by_external_id.first(seller.id, external_id)
 
 
 def _locked_order(seller, external_id):
@@ -188,7 +192,8 @@ def _subscription(seller, subscription_id):
     """The subscription's row, created on first sight (also before its first payment)."""
     row, _ = catalog.get_or_create(
         Subscription,
-        (Subscription.seller == seller.id) & (Subscription.external_id == subscription_id),
+        lookups.subscription_by_external_id,
+        (seller.id, subscription_id),
         {"seller": seller.id, "external_id": subscription_id},
     )
     return row

@@ -5,27 +5,33 @@ link count (a switch of Discord account, back to one seen before included, plans
 """
 
 from webapp.access import grants
-from webapp.db import utcnow
+from webapp.db import Statement, utcnow
 from webapp.models import Action, App, Automation, Order
 
 PENDING = ("waiting_for_link", "waiting_for_app", "queued")
 GIVE_TRIGGERS = ("purchase", "relink")
 
 
-def automations(order, event):
-    """Enabled automations of `event` for the order's product (or any product)."""
-    return (
-        Automation.select(Automation, App)
-        .join(App)
-        .where(
-            (Automation.seller == order.seller_id)
-            & (Automation.event == event)
-            & Automation.enabled
-            & ((Automation.product == order.product_id) | Automation.product.is_null())
-            & App.guild_id.is_null(False)
-        )
-        .order_by(Automation.id)
+_automations = Statement(
+    Automation,
+    lambda seller_id, event, product_id: Automation.select(
+        Automation.id, Automation.app, Automation.action, Automation.role_id,
+        App.guild_id.alias("app_guild_id"),
     )
+    .join(App)
+    .where(
+        (Automation.seller == seller_id) & (Automation.event == event) & Automation.enabled
+        & ((Automation.product == product_id) | Automation.product.is_null())
+        & App.guild_id.is_null(False)
+    )
+    .order_by(Automation.id),
+)  # fmt: skip
+
+
+def automations(order, event):
+    """Enabled automations of `event` for the order's product (or any product), of apps
+    with a server: id, app_id, action, role_id and app_guild_id."""
+    return _automations.rows(order.seller_id, event, order.product_id)
 
 
 def ends_with_access(order, app_id, kind, role_id):
@@ -79,7 +85,7 @@ def _from_automations(order, event, customer):
         if event == "expiry" and automation.action not in ("assign_role",):
             continue  # undoing is planned from the order's grants; expiry never adds
         new = _give(
-            order, customer, app_id=automation.app_id, guild_id=automation.app.guild_id,
+            order, customer, app_id=automation.app_id, guild_id=automation.app_guild_id,
             kind=automation.action, role_id=automation.role_id, trigger=event,
             what=f"{event}:a{automation.id}", automation=automation.id,
         )  # fmt: skip

@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webapp.access import events
 from webapp.claim.links import claim_url
 from webapp.db import utcnow, write_transaction
-from webapp.models import Seller, WebhookEvent
+from webapp.models import WebhookEvent, lookups
 from webapp.security import csrf, limiter
 from webapp.webhooks import secrets
 from webapp.webhooks.payloads import PayloadError, parse
@@ -71,17 +71,7 @@ def _read_body():
 @limiter.exempt
 def receive(endpoint_id):
     """Accept a checkout event; the same webhook-id again answers the same, doing nothing."""
-    seller = (
-        Seller.select(
-            Seller.id,
-            Seller.webhook_secret,
-            Seller.webhook_previous_secret,
-            Seller.webhook_rotated_at,
-            Seller.subscription_grace_days,
-        )  # fmt: skip
-        .where(Seller.webhook_endpoint_id == endpoint_id)
-        .first()
-    )
+    seller = lookups.seller_by_endpoint.first(endpoint_id)
     if seller is None:
         return _error(404, "unknown webhook endpoint")
     body = _read_body()
@@ -116,11 +106,7 @@ def receive(endpoint_id):
 
 def _known(seller, webhook_id):
     """The stored answer to a webhook-id already received, or None."""
-    row = (
-        WebhookEvent.select(WebhookEvent.response)
-        .where((WebhookEvent.seller == seller.id) & (WebhookEvent.webhook_id == webhook_id))
-        .first()
-    )
+    row = lookups.webhook_answer.first(seller.id, webhook_id)
     return (jsonify(json.loads(row.response)), 200) if row is not None else None
 
 
@@ -131,11 +117,11 @@ def _record_and_apply(seller, webhook_id, kind, data, body, received_at):
         order = result if kind.startswith("order.") else (result[0] if result else None)
         now = utcnow()
         # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
-        WebhookEvent.insert(
+        lookups.webhook_event_insert.save_new(WebhookEvent(
             seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8"),
             order=order.id if order else None, response=json.dumps(answer),
             received_at=received_at, processed_at=now,
-        ).execute()  # fmt: skip
+        ))  # fmt: skip
     log.info("webhook %s accepted", kind, extra={"seller_id": seller.id, "webhook_id": webhook_id,
              "order_id": order.id if order else None})  # fmt: skip
     return jsonify(answer), 202

@@ -1,0 +1,62 @@
+"""The lookups every webhook makes, as statements built once per process (`db.Statement`).
+
+Each finds at most one row through a unique index, so none needs a LIMIT.
+"""
+
+from webapp.db import Insert, Statement
+from webapp.models.accounts import Seller
+from webapp.models.catalog import PriceVariant, Product
+from webapp.models.orders import Customer, Order, Subscription, WebhookEvent
+
+seller_by_endpoint = Statement(
+    Seller,
+    lambda endpoint_id: Seller.select(
+        Seller.id, Seller.webhook_secret, Seller.webhook_previous_secret,
+        Seller.webhook_rotated_at, Seller.subscription_grace_days,
+    ).where(Seller.webhook_endpoint_id == endpoint_id),
+)  # fmt: skip
+
+webhook_answer = Statement(
+    WebhookEvent,
+    lambda seller_id, webhook_id: WebhookEvent.select(WebhookEvent.response).where(
+        (WebhookEvent.seller == seller_id) & (WebhookEvent.webhook_id == webhook_id)
+    ),
+)
+
+product_by_external_id = Statement(
+    Product,
+    lambda seller_id, external_id: Product.select().where(
+        (Product.seller == seller_id) & (Product.external_id == external_id)
+    ),
+)
+
+variant_by_external_id = Statement(
+    PriceVariant,
+    lambda product_id, external_id: PriceVariant.select().where(
+        (PriceVariant.product == product_id) & (PriceVariant.external_id == external_id)
+    ),
+)
+
+customer_by_email = Statement(
+    Customer,
+    lambda seller_id, email: Customer.select().where(
+        (Customer.seller == seller_id) & (Customer.email == email)
+    ),
+)
+
+order_by_external_id = Statement(
+    Order,
+    lambda seller_id, external_id: Order.select().where(
+        (Order.seller == seller_id) & (Order.external_id == external_id)
+    ),
+)
+
+subscription_by_external_id = Statement(
+    Subscription,
+    lambda seller_id, external_id: Subscription.select().where(
+        (Subscription.seller == seller_id) & (Subscription.external_id == external_id)
+    ),
+)
+
+order_insert = Insert(Order)
+webhook_event_insert = Insert(WebhookEvent)
