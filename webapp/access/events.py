@@ -37,7 +37,6 @@ def _save(order, *fields):
 
 def order_paid(seller, data):
     """An `order.paid` event: the order gets access and its purchase actions (idempotent)."""
-    paid_at = data["paid_at"]
     with write_transaction():
         product = catalog.product_for(seller.id, data["product_id"], data.get("product_name"))
         variant = catalog.variant_for(product, data.get("variant_id"), data.get("variant_name"))
@@ -46,37 +45,15 @@ def order_paid(seller, data):
         )
         if not created:  # a row this transaction inserted is locked until it commits
             locks.customer_row(customer.id)
-        order = _find(seller, data["order_id"])
-        if order is not None and order.paid_at is not None:
-            return order  # the same payment told twice
-        if order is None:
-            order = Order(seller=seller.id, external_id=data["order_id"], status="active")
-        order.customer, order.product, order.variant = customer, product, variant
-        order.subscription_id = data.get("subscription_id") or None
-        order.period_end = data.get("period_end")
-        order.paid_at = paid_at
-        order.seller = seller
-        if order.subscription_id:
-            # What the checkout said of the subscription before this payment arrived.
-            known = _subscription(seller, order.subscription_id)
-            if known.period_end and (
-                order.period_end is None or known.period_end > order.period_end
-            ):
-                order.period_end = known.period_end
-            order.subscription_ended_at = known.ended_at
-        order.access_ends_at, order.end_reason = _end_of_access(order, paid_at)
-        if order.status != "active":
-            # A refund or a dispute came first: the final state is no access.
-            order.updated_at = utcnow()
-            order.save()
-            return order
-        now = utcnow()
-        if order.access_ends_at is not None and order.access_ends_at <= now:
-            order.status, order.ended_at = "expired", now
-        order.updated_at = now
-        if order.id is None:
-            lookups.order_insert.save_new(order)
-        else:
+        order = Order(seller=seller.id, external_id=data["order_id"], status="active")
+        _paid(order, seller, data, customer, product, variant)
+        # Most payments are of new orders: insert, and only when the order is known (told
+        # twice, or refunded / disputed first) read and update it.
+        if lookups.order_insert_unless_there.save_new(order).id is None:
+            order = _find(seller, data["order_id"])
+            if order.paid_at is not None:
+                return order  # the same payment told twice
+            _paid(order, seller, data, customer, product, variant)
             order.save()
         if order.status == "active":
             jobs.enqueue_actions(planner.plan_purchase(order))
@@ -85,6 +62,29 @@ def order_paid(seller, data):
             if customer.discord_user_id is None:
                 jobs.enqueue_claim_mail(order.id)
     return order
+
+
+def _paid(order, seller, data, customer, product, variant):
+    """Set on the order what its payment says (not saved). A refund or a dispute that came
+    first keeps its status: the final state is no access."""
+    paid_at = data["paid_at"]
+    order.customer, order.product, order.variant = customer, product, variant
+    order.subscription_id = data.get("subscription_id") or None
+    order.period_end = data.get("period_end")
+    order.paid_at = paid_at
+    order.seller = seller
+    if order.subscription_id:
+        # What the checkout said of the subscription before this payment arrived.
+        known = _subscription(seller, order.subscription_id)
+        if known.period_end and (order.period_end is None or known.period_end > order.period_end):
+            order.period_end = known.period_end
+        order.subscription_ended_at = known.ended_at
+    order.access_ends_at, order.end_reason = _end_of_access(order, paid_at)
+    now = utcnow()
+    if order.status == "active" and order.access_ends_at is not None:
+        if order.access_ends_at <= now:
+            order.status, order.ended_at = "expired", now
+    order.updated_at = now
 
 
 def _find(seller, external_id):
@@ -191,8 +191,8 @@ def _subscription_orders(seller, subscription_id):
 def _subscription(seller, subscription_id):
     """The subscription's row, created on first sight (also before its first payment)."""
     row, _ = catalog.get_or_create(
-        Subscription,
         lookups.subscription_by_external_id,
+        lookups.new_subscription,
         (seller.id, subscription_id),
         {"seller": seller.id, "external_id": subscription_id},
     )

@@ -8,11 +8,16 @@ from webapp.models.accounts import Seller
 from webapp.models.catalog import PriceVariant, Product
 from webapp.models.orders import Customer, Order, Subscription, WebhookEvent
 
+# The seller behind a webhook endpoint, with `known_response`: the answer already given to
+# this webhook-id (None when it is new).
 seller_by_endpoint = Statement(
     Seller,
-    lambda endpoint_id: Seller.select(
+    lambda webhook_id, endpoint_id: Seller.select(
         Seller.id, Seller.webhook_secret, Seller.webhook_previous_secret,
         Seller.webhook_rotated_at, Seller.subscription_grace_days,
+        WebhookEvent.select(WebhookEvent.response).where(
+            (WebhookEvent.seller == Seller.id) & (WebhookEvent.webhook_id == webhook_id)
+        ).alias("known_response"),
     ).where(Seller.webhook_endpoint_id == endpoint_id),
 )  # fmt: skip
 
@@ -58,5 +63,19 @@ subscription_by_external_id = Statement(
     ),
 )
 
-order_insert = Insert(Order)
+
+def _unless_there(model, *unique):
+    """Insert a new row, or nothing when one with the same `unique` columns exists."""
+    return Insert(
+        model,
+        extend=lambda query: query.on_conflict(conflict_target=unique, action="NOTHING")
+        .returning(model.id),
+    )  # fmt: skip
+
+
+order_insert_unless_there = _unless_there(Order, Order.seller, Order.external_id)
+new_product = _unless_there(Product, Product.seller, Product.external_id)
+new_variant = _unless_there(PriceVariant, PriceVariant.product, PriceVariant.external_id)
+new_customer = _unless_there(Customer, Customer.seller, Customer.email)
+new_subscription = _unless_there(Subscription, Subscription.seller, Subscription.external_id)
 webhook_event_insert = Insert(WebhookEvent)
