@@ -32,7 +32,7 @@ def run(stack, samples=25):
                           role_id=PRO, role_name="Pro")  # fmt: skip
         from webapp.access import catalog
 
-        customer = catalog.customer_for(seller.id, "ann@example.com", "Ann")
+        customer, _ = catalog.customer_for(seller.id, "ann@example.com", "Ann")
         customers.link(customer, {"id": ANN, "username": "ann"}, buyer_token(stack, ANN))
         secret = crypto.decrypt(seller.webhook_secret)
     stack.sandbox.add_member(seed.GUILD_ID, ANN)

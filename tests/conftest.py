@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.browser",
     "tests.fixtures.checkout",
+    "tests.fixtures.stripe_checkout",
     "tests.fixtures.world",
     "tests.fixtures.sandbox",
 ]

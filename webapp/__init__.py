@@ -62,11 +62,12 @@ def create_app(config=None):
         products,
         webhooks,
     )
+    from webapp.checkouts import paid, views
     from webapp.webhooks import receiver
 
     blueprints = (
         accounts, apps, automations, claim, dashboard, health, operations, orders, products,
-        webhooks, receiver,
+        webhooks, receiver, views, paid,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

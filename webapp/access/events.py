@@ -72,6 +72,7 @@ def _paid(order, seller, data, customer, product, variant):
     order.subscription_id = data.get("subscription_id") or None
     order.period_end = data.get("period_end")
     order.paid_at = paid_at
+    order.payment_ref = data.get("payment_ref") or order.payment_ref
     order.seller = seller
     if order.subscription_id:
         # What the checkout said of the subscription before this payment arrived.

@@ -6,7 +6,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from webapp import crypto
 from webapp.db import db
-from webapp.models import Seller
+from webapp.models import Checkout, Seller
 from webapp.models.accounts import new_token
 from webapp.services import settings
 
@@ -32,12 +32,16 @@ def create_seller(email, password):
     email = email.strip().lower()
     try:
         with db.atomic():
-            return Seller.create(
+            seller = Seller.create(
                 email=email,
                 password_hash=hasher.hash(password),
                 webhook_secret=crypto.encrypt(new_webhook_secret()),
                 subscription_grace_days=settings().subscription_grace_days,
             )
+            # Its first checkout connection: Rolegate's own format, on the seller's endpoint.
+            Checkout.create(seller=seller.id, name="Rolegate webhooks", provider="rolegate",
+                            endpoint_id=seller.webhook_endpoint_id)  # fmt: skip
+            return seller
     except peewee.IntegrityError as exc:
         raise AccountError("An account with this email already exists. Log in instead.") from exc
 

@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import Seller
 from webapp.models.catalog import PriceVariant, Product
+from webapp.models.checkouts import Checkout
 from webapp.models.discord_apps import App, Automation
 from webapp.models.orders import AccountSwitch, Customer, Order, Subscription, WebhookEvent
 from webapp.models.outbox import Action, Grant
@@ -13,6 +14,7 @@ MODELS = [
     PriceVariant,
     App,
     Automation,
+    Checkout,
     Customer,
     Order,
     AccountSwitch,

@@ -6,19 +6,21 @@ Each finds at most one row through a unique index, so none needs a LIMIT.
 from webapp.db import Insert, Statement
 from webapp.models.accounts import Seller
 from webapp.models.catalog import PriceVariant, Product
+from webapp.models.checkouts import Checkout
 from webapp.models.orders import Customer, Order, Subscription, WebhookEvent
 
-# The seller behind a webhook endpoint, with `known_response`: the answer already given to
-# this webhook-id (None when it is new).
-seller_by_endpoint = Statement(
-    Seller,
-    lambda webhook_id, endpoint_id: Seller.select(
-        Seller.id, Seller.webhook_secret, Seller.webhook_previous_secret,
-        Seller.webhook_rotated_at, Seller.subscription_grace_days,
+# The checkout connection behind a webhook endpoint, with its seller's fields and
+# `known_response`: the answer already given to this webhook-id (None when it is new).
+checkout_by_endpoint = Statement(
+    Checkout,
+    lambda webhook_id, endpoint_id: Checkout.select(
+        Checkout.id, Checkout.seller, Checkout.provider, Checkout.secret, Checkout.api_key,
+        Seller.webhook_secret, Seller.webhook_previous_secret, Seller.webhook_rotated_at,
+        Seller.subscription_grace_days,
         WebhookEvent.select(WebhookEvent.response).where(
-            (WebhookEvent.seller == Seller.id) & (WebhookEvent.webhook_id == webhook_id)
+            (WebhookEvent.seller == Checkout.seller) & (WebhookEvent.webhook_id == webhook_id)
         ).alias("known_response"),
-    ).where(Seller.webhook_endpoint_id == endpoint_id),
+    ).join(Seller).where(Checkout.endpoint_id == endpoint_id),
 )  # fmt: skip
 
 webhook_answer = Statement(

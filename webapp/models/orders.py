@@ -5,6 +5,7 @@ import peewee
 from webapp.db import BaseModel, UTCDateTimeField, utcnow
 from webapp.models.accounts import Seller, new_token
 from webapp.models.catalog import PriceVariant, Product
+from webapp.models.checkouts import Checkout
 
 # disputed: a chargeback is open; winning it gives access back (SPEC §4 rule 6).
 ORDER_STATUSES = ("active", "expired", "refunded", "disputed")
@@ -66,6 +67,9 @@ class Order(BaseModel):
     # so the new purchase actions are not mistaken for the old ones.
     generation = peewee.IntegerField(default=0)
     claim_token = peewee.CharField(max_length=64, unique=True, default=new_token)
+    # The checkout's payment reference (Stripe: the payment intent) that refunds and
+    # disputes name instead of the order.
+    payment_ref = peewee.CharField(max_length=255, null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -78,6 +82,7 @@ class Order(BaseModel):
             (("status", "access_ends_at"), False),
             (("seller", "subscription_id"), False),
             (("customer", "status"), False),
+            (("seller", "payment_ref"), False),
         )
 
 
@@ -119,9 +124,16 @@ class WebhookEvent(BaseModel):
     payload = peewee.TextField()
     response = peewee.TextField(default="")
     processed_at = UTCDateTimeField(null=True)
+    # Which connection it came through, and what Rolegate made of it (SPEC §5.1).
+    checkout = peewee.ForeignKeyField(
+        Checkout, backref="events", null=True, on_delete="SET NULL", index=False
+    )
+    status = peewee.CharField(max_length=16, default="applied")
+    reason = peewee.TextField(default="")
 
     class Meta:
         indexes = (
             (("seller", "webhook_id"), True),
             (("seller", "received_at"), False),
+            (("checkout", "received_at"), False),
         )

@@ -100,6 +100,7 @@ def _order_paid(data):
         "paid_at": _time(data, "data.paid_at"),
         "subscription_id": subscription_id,
         "period_end": _time(data, "data.period_end", required=False),
+        "payment_ref": _text(data, "data.payment_ref", required=False, max_length=255),
     }
 
 

@@ -1,19 +1,17 @@
-"""POST /hooks/<endpoint-id>: verify, record once, apply, answer (SPEC §5)."""
+"""POST /hooks/<endpoint-id>: verify, record once, apply, answer — for every checkout
+connection, through its provider's adapter (SPEC §5, §5.1)."""
 
 import json
 import logging
 
 import peewee
 from flask import Blueprint, abort, jsonify, request
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from webapp.access import events
-from webapp.claim.links import claim_url
+from webapp.checkouts import Rejected, Translation, adapter, waiting
 from webapp.db import utcnow, write_transaction
-from webapp.models import WebhookEvent, lookups
+from webapp.models import Order, Seller, WebhookEvent, lookups
 from webapp.security import csrf, limiter
-from webapp.webhooks import secrets
-from webapp.webhooks.payloads import PayloadError, parse
 
 bp = Blueprint("hooks", __name__)
 log = logging.getLogger("rolegate.webhooks")
@@ -29,30 +27,6 @@ APPLY = {
 }
 
 
-def verify(seller, body, headers):
-    """True when a current secret signed body (Standard Webhooks, 5 minutes tolerance)."""
-    for secret in secrets.valid_secrets(seller):
-        try:
-            Webhook(secret).verify(body, headers, json_parse=False)
-            return True
-        except (WebhookVerificationError, ValueError, TypeError):
-            # A malformed signature header raises a plain ValueError, not a 4xx-able error.
-            continue
-    return False
-
-
-def _answer(kind, result):
-    if kind.startswith("order."):
-        return {"order_id": result.external_id, "claim_url": claim_url(result)}
-    return {
-        "subscription_orders": [
-            {"order_id": o.external_id, "access_ends_at": o.access_ends_at.isoformat()
-             if o.access_ends_at else None}
-            for o in result
-        ]
-    }  # fmt: skip
-
-
 def _error(status, message):
     return jsonify(error=message), status
 
@@ -66,62 +40,139 @@ def _read_body():
     return body
 
 
+def _seller(row):
+    """The seller fields the receiver and the domain read, from the connection's row."""
+    return Seller(
+        id=row.seller_id, webhook_secret=row.webhook_secret,
+        webhook_previous_secret=row.webhook_previous_secret,
+        webhook_rotated_at=row.webhook_rotated_at,
+        subscription_grace_days=row.subscription_grace_days,
+    )  # fmt: skip
+
+
 @bp.route("/hooks/<endpoint_id>", methods=["POST"])
 @csrf.exempt
 @limiter.exempt
 def receive(endpoint_id):
-    """Accept a checkout event; the same webhook-id again answers the same, doing nothing."""
+    """Accept a checkout event; the same event again answers the same, doing nothing."""
     headers = {k.lower(): v for k, v in request.headers.items()}
-    webhook_id = headers.get("webhook-id", "")[:255]
-    # One round trip: the seller, and the answer given if this webhook-id came before.
-    seller = lookups.seller_by_endpoint.first(webhook_id, endpoint_id)
-    if seller is None:
+    # One round trip: the connection, its seller, and the answer given if this webhook-id
+    # (Standard Webhooks' header) came before.
+    checkout = lookups.checkout_by_endpoint.first(headers.get("webhook-id", "")[:255], endpoint_id)
+    if checkout is None:
         return _error(404, "unknown webhook endpoint")
+    provider, seller = adapter(checkout.provider), _seller(checkout)
     body = _read_body()
-    if not all(headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature")):
-        return _error(401, "missing webhook-id, webhook-timestamp or webhook-signature header")
-    if not verify(seller, body, headers):
-        return _error(
-            401, "signature does not verify (wrong secret, changed body or stale timestamp)"
-        )
-    if seller.known_response is not None:
-        return jsonify(json.loads(seller.known_response)), 200
     try:
-        kind, data = parse(body)
-    except PayloadError as exc:
-        return _error(400, str(exc))
+        provider.verify(checkout, seller, body, headers)
+        key = provider.event_id(body, headers)
+    except Rejected as exc:
+        return _error(exc.status, exc.message)
+    known = checkout.known_response if checkout.provider == "rolegate" else _known(seller, key)
+    if known is not None:
+        return jsonify(json.loads(known)), provider.REPLAYED
     received_at = utcnow()
     for attempt in range(3):
         try:
-            return _record_and_apply(seller, webhook_id, kind, data, body, received_at)
+            return _record_and_apply(checkout, seller, key, body, received_at)
+        except Rejected as exc:
+            return _error(exc.status, exc.message)
         except peewee.IntegrityError:
             # A concurrent delivery of the same event won the race: answer as it did.
-            known = _known(seller, webhook_id)
+            known = _known(seller, key)
             if known is not None:
-                return known
+                return jsonify(json.loads(known)), provider.REPLAYED
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _known(seller, webhook_id):
-    """The stored answer to a webhook-id already received, or None."""
-    row = lookups.webhook_answer.first(seller.id, webhook_id)
-    return (jsonify(json.loads(row.response)), 200) if row is not None else None
+def _known(seller, key):
+    """The stored answer to an event already received, or None."""
+    row = lookups.webhook_answer.first(seller.id, key)
+    return row.response if row is not None else None
 
 
-def _record_and_apply(seller, webhook_id, kind, data, body, received_at):
+def _by_payment(seller, ref):
+    return (
+        Order.select(Order.id, Order.external_id)
+        .where((Order.seller == seller.id) & (Order.payment_ref == ref))
+        .first()
+    )
+
+
+def _placed(seller, translation):
+    """The translation with orders named by their payment found, or needing attention."""
+    steps = []
+    for kind, data in translation.steps:
+        if "payment_ref" in data and "order_id" not in data:
+            order = _by_payment(seller, data["payment_ref"])
+            if order is None:
+                return Translation.needs_attention(
+                    f"Rolegate has no order paid with {data['payment_ref'][:80]} yet. It is "
+                    "applied when that payment arrives; Try again applies it now."
+                )
+            data = {"order_id": order.external_id}
+        steps.append((kind, data))
+    translation.steps = steps
+    return translation
+
+
+def _shown_on(seller, translation, results):
+    """The order the event log and the order's timeline show this event on."""
+    for result in results:
+        if isinstance(result, Order):
+            return result.id
+        if result:
+            return result[0].id
+    kind, ref = translation.order_ref or (None, None)
+    if kind == "payment" and ref:
+        order = _by_payment(seller, ref)
+        return order.id if order else None
+    if kind == "subscription" and ref:
+        order = (
+            Order.select(Order.id)
+            .where((Order.seller == seller.id) & (Order.subscription_id == ref))
+            .order_by(Order.id.desc())
+            .first()
+        )
+        return order.id if order else None
+    return None
+
+
+def apply(checkout, seller, translation):
+    """Apply a translation's steps inside the caller's transaction:
+    (translation as placed, answer, status code, id of the order it is shown on)."""
+    translation = _placed(seller, translation)
+    results = [APPLY[kind](seller, data) for kind, data in translation.steps]
+    answer, code = adapter(checkout.provider).answer(translation, results)
+    return translation, answer, code, _shown_on(seller, translation, results)
+
+
+def _record_and_apply(checkout, seller, key, body, received_at):
+    provider = adapter(checkout.provider)
     with write_transaction():
-        result = APPLY[kind](seller, data)
-        answer = _answer(kind, result)
-        order = result if kind.startswith("order.") else (result[0] if result else None)
-        now = utcnow()
+        translation = provider.translate(checkout, body)
+        translation, answer, code, order_id = apply(checkout, seller, translation)
+        kind = translation.steps[0][0] if translation.steps else _type_of(body)
         # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
         lookups.webhook_event_insert.save_new(WebhookEvent(
-            seller=seller.id, webhook_id=webhook_id, type=kind, payload=body.decode("utf-8"),
-            order=order.id if order else None, response=json.dumps(answer),
-            received_at=received_at, processed_at=now,
+            seller=seller.id, webhook_id=key, type=kind[:64], payload=body.decode("utf-8"),
+            order=order_id, response=json.dumps(answer), received_at=received_at,
+            processed_at=utcnow(), checkout=checkout.id, status=translation.status,
+            reason=translation.reason,
         ))  # fmt: skip
-    log.info("webhook %s accepted", kind, extra={"seller_id": seller.id, "webhook_id": webhook_id,
-             "order_id": order.id if order else None})  # fmt: skip
-    return jsonify(answer), 202
+    log.info("webhook %s %s", kind, translation.status, extra={"seller_id": seller.id,
+             "webhook_id": key, "order_id": order_id})  # fmt: skip
+    if checkout.provider != "rolegate" and any(k == "order.paid" for k, _ in translation.steps):
+        # A refund or dispute may have come before its payment: apply it now.
+        waiting.retry(checkout)
+    return jsonify(answer), code
+
+
+def _type_of(body):
+    try:
+        kind = json.loads(body).get("type")
+    except (ValueError, AttributeError):
+        return "unknown"
+    return kind if isinstance(kind, str) else "unknown"

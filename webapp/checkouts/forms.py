@@ -1,0 +1,37 @@
+"""Forms of Settings → Checkouts."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from webapp.models.checkouts import PROVIDERS
+
+
+class NewCheckoutForm(FlaskForm):
+    """A new connection: a name and which checkout it is."""
+
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)])
+    provider = SelectField(
+        "Checkout", choices=[(k, v) for k, v in PROVIDERS.items() if k != "rolegate"]
+    )
+
+
+class SecretForm(FlaskForm):
+    """The provider-issued signing secret (replaceable, never shown again)."""
+
+    secret = PasswordField(
+        "Signing secret",
+        validators=[InputRequired(message="Paste the signing secret your checkout shows."),
+                    Length(max=200), Regexp(r"^\S+$", message="A secret has no spaces.")],
+    )  # fmt: skip
+
+
+class StripeKeyForm(FlaskForm):
+    """Stripe's optional restricted key, to read line items and catch up."""
+
+    api_key = PasswordField(
+        "Restricted API key",
+        validators=[Optional(), Length(max=200),
+                    Regexp(r"^rk_(test|live)_\S+$",
+                           message="A restricted key starts with rk_test_ or rk_live_.")],
+    )  # fmt: skip

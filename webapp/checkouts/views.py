@@ -1,0 +1,139 @@
+"""Settings → Checkouts: a seller's checkout connections, each with its endpoint, secret,
+after-payment URL and event log."""
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user, login_required
+
+from webapp import crypto
+from webapp.checkouts import waiting
+from webapp.checkouts.forms import NewCheckoutForm, SecretForm, StripeKeyForm
+from webapp.db import db
+from webapp.models import Checkout, WebhookEvent
+from webapp.models.checkouts import PROVIDERS
+from webapp.pages import render
+from webapp.services import settings as app_settings
+from webapp.tenancy import get_owned, owned_query
+
+bp = Blueprint("checkouts", __name__, url_prefix="/settings/checkouts")
+LOG = 50
+STATUS_LABELS = {"applied": "Applied", "ignored": "Ignored", "needs_attention": "Needs attention"}
+
+
+@bp.before_request
+@login_required
+def _login():
+    """Every page here is the seller's."""
+
+
+def endpoint_url(checkout):
+    """The URL to paste into the checkout's webhook settings."""
+    return f"{app_settings().public_url.rstrip('/')}/hooks/{checkout.endpoint_id}"
+
+
+def after_payment_url(checkout):
+    """Where the checkout sends the buyer after paying (Stripe fills in the session id)."""
+    if checkout.provider != "stripe":
+        return None
+    base = f"{app_settings().public_url.rstrip('/')}/paid/{checkout.endpoint_id}"
+    return f"{base}?session_id={{CHECKOUT_SESSION_ID}}"
+
+
+@bp.route("/")
+def index():
+    """Every connection, with how many events need attention."""
+    checkouts = list(owned_query(Checkout).order_by(Checkout.created_at))
+    attention = waiting.counts(current_user.id)
+    return render("checkouts/index.html", checkouts=checkouts, attention=attention,
+                  providers=PROVIDERS)  # fmt: skip
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """+ Add checkout: a name and the checkout."""
+    form = NewCheckoutForm()
+    if form.validate_on_submit():
+        checkout = Checkout.create(seller=current_user.id, name=form.name.data.strip(),
+                                   provider=form.provider.data)  # fmt: skip
+        flash(f"{checkout.name} added. Paste its endpoint into {PROVIDERS[checkout.provider]}, "
+              "then its signing secret here.", "success")  # fmt: skip
+        return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+    return render("checkouts/new.html", form=form, status=400 if form.errors else 200)
+
+
+def _page(checkout, secret_form=None, key_form=None, status=200):
+    events = list(
+        WebhookEvent.select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.status,
+                            WebhookEvent.reason, WebhookEvent.received_at, WebhookEvent.order)
+        .where(WebhookEvent.checkout == checkout.id)
+        .order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
+        .limit(LOG)
+    )  # fmt: skip
+    return render(
+        "checkouts/show.html", checkout=checkout, endpoint=endpoint_url(checkout),
+        after_payment=after_payment_url(checkout), events=events, labels=STATUS_LABELS,
+        provider=PROVIDERS[checkout.provider], secret_form=secret_form or SecretForm(),
+        key_form=key_form or StripeKeyForm(), status=status,
+        waiting=sum(1 for e in events if e.status == "needs_attention"),
+    )  # fmt: skip
+
+
+@bp.route("/<int:checkout_id>")
+def show(checkout_id):
+    """One connection."""
+    return _page(get_owned(Checkout, checkout_id))
+
+
+@bp.route("/<int:checkout_id>/secret", methods=["POST"])
+def secret(checkout_id):
+    """Save (or replace) the signing secret the provider issued."""
+    checkout = get_owned(Checkout, checkout_id)
+    if checkout.provider == "rolegate":
+        return redirect(url_for("webhooks.settings"))
+    form = SecretForm()
+    if not form.validate_on_submit():
+        return _page(checkout, secret_form=form, status=400)
+    checkout.secret = crypto.encrypt(form.secret.data.strip())
+    checkout.save(only=[Checkout.secret])
+    flash("Signing secret saved. Rolegate now accepts this checkout's events.", "success")
+    return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+
+
+@bp.route("/<int:checkout_id>/key", methods=["POST"])
+def key(checkout_id):
+    """Save or remove Stripe's restricted key; events waiting for it are applied."""
+    checkout = get_owned(Checkout, checkout_id)
+    form = StripeKeyForm()
+    if checkout.provider != "stripe" or not form.validate_on_submit():
+        return _page(checkout, key_form=form, status=400)
+    value = (form.api_key.data or "").strip()
+    checkout.api_key = crypto.encrypt(value) if value else ""
+    checkout.save(only=[Checkout.api_key])
+    applied = waiting.retry(checkout) if value else 0
+    flash("Restricted key saved." + (f" {applied} waiting event(s) applied." if applied else "")
+          if value else "Restricted key removed.", "success")  # fmt: skip
+    return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+
+
+@bp.route("/<int:checkout_id>/retry", methods=["POST"])
+def retry(checkout_id):
+    """Try again: apply the events that needed attention, now that the seller fixed it."""
+    checkout = get_owned(Checkout, checkout_id)
+    applied = waiting.retry(checkout)
+    left = waiting.counts(current_user.id).get(checkout.id, 0)
+    flash(f"{applied} event(s) applied; {left} still need attention.",
+          "success" if not left else "error")  # fmt: skip
+    return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+
+
+@bp.route("/<int:checkout_id>/delete", methods=["POST"])
+def delete(checkout_id):
+    """Remove a connection (its events stay on their orders' timelines)."""
+    checkout = get_owned(Checkout, checkout_id)
+    if checkout.provider == "rolegate":
+        flash("The Rolegate webhooks connection is your account's own endpoint; it stays.",
+              "error")  # fmt: skip
+        return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+    with db.atomic():
+        checkout.delete_instance()
+    flash(f"{checkout.name} removed: its endpoint no longer accepts events.", "success")
+    return redirect(url_for("checkouts.index"))

@@ -1,0 +1,58 @@
+"""Events that need attention: counted for the dashboard and applied once the seller fixed
+what they lacked (a product mapping, the restricted key) or their order arrived."""
+
+import json
+import logging
+
+import peewee
+
+from webapp.checkouts import adapter
+from webapp.db import utcnow, write_transaction
+from webapp.models import Seller, WebhookEvent
+
+log = logging.getLogger("rolegate.checkouts")
+
+
+def counts(seller_id):
+    """{checkout id: number of events needing attention} of the seller."""
+    rows = (
+        WebhookEvent.select(WebhookEvent.checkout, peewee.fn.COUNT(WebhookEvent.id).alias("n"))
+        .where((WebhookEvent.seller == seller_id) & (WebhookEvent.status == "needs_attention"))
+        .group_by(WebhookEvent.checkout)
+        .tuples()
+    )
+    return {checkout_id: n for checkout_id, n in rows}
+
+
+def retry(checkout):
+    """Translate and apply again each event of the connection that needs attention; the
+    number applied. Each in its own transaction; one that still cannot be placed stays."""
+    from webapp.webhooks import receiver
+
+    ids = [e.id for e in WebhookEvent.select(WebhookEvent.id).where(
+        (WebhookEvent.checkout == checkout.id) & (WebhookEvent.status == "needs_attention")
+    ).order_by(WebhookEvent.received_at, WebhookEvent.id)]  # fmt: skip
+    seller = Seller.get_by_id(checkout.seller_id)
+    applied = 0
+    for event_id in ids:
+        with write_transaction():
+            event = WebhookEvent.get_or_none(
+                (WebhookEvent.id == event_id) & (WebhookEvent.status == "needs_attention")
+            )
+            if event is None:
+                continue  # another retry took it
+            translation = adapter(checkout.provider).translate(checkout, event.payload.encode())
+            translation, answer, _, order_id = receiver.apply(checkout, seller, translation)
+            if translation.status == "needs_attention":
+                continue
+            event.status, event.reason, event.order = (
+                translation.status,
+                translation.reason,
+                order_id,
+            )
+            event.response, event.processed_at = json.dumps(answer), utcnow()
+            event.save()
+            applied += 1
+            log.info("event %s applied after attention", event.webhook_id,
+                     extra={"seller_id": seller.id})  # fmt: skip
+    return applied

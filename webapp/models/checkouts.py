@@ -1,0 +1,33 @@
+"""Checkout connections (SPEC §5.1): where a seller's orders come from."""
+
+import peewee
+
+from webapp.db import BaseModel, UTCDateTimeField, utcnow
+from webapp.models.accounts import Seller, new_token
+
+# The checkouts a connection can be, as the "Checkout" field lists them.
+PROVIDERS = {
+    "rolegate": "Rolegate webhooks",
+    "stripe": "Stripe",
+}
+
+
+class Checkout(BaseModel):
+    """One checkout connection: its own endpoint, secret and event log.
+
+    The "Rolegate webhooks" connection shares its endpoint id with the seller row and keeps
+    its secret there (rotation with 24 h of overlap, SPEC §5); the others hold their
+    provider-issued secret here.
+    """
+
+    seller = peewee.ForeignKeyField(Seller, backref="checkouts", on_delete="CASCADE")
+    name = peewee.CharField(max_length=100)
+    provider = peewee.CharField(max_length=16)
+    endpoint_id = peewee.CharField(max_length=64, unique=True, default=new_token)
+    # Fernet-encrypted (webapp.crypto); never stored or shown in plain text once saved.
+    secret = peewee.TextField(default="")
+    api_key = peewee.TextField(default="")  # Stripe's optional restricted key `rk_…`
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("seller", "created_at"), False),)
