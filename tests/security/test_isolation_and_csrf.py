@@ -7,12 +7,12 @@ import pytest
 from tests.fixtures.app import Auth, csrf_from
 from tests.fixtures.world import ANN, drain
 from webapp.db import db
-from webapp.models import MODELS, Action
+from webapp.models import MODELS, Action, Checkout
 
 # Routes that are not the seller's dashboard: each has its own door and its own tests.
 PUBLIC = {"static", "hooks.receive", "health.healthz", "health.live", "dashboard.index",
           "accounts.signup", "accounts.login", "accounts.logout", "claim.show", "claim.connect", "claim.code",
-          "discord.login", "discord.authorized", "discord_bot.login", "discord_bot.authorized"}  # fmt: skip
+          "discord.login", "discord.authorized", "discord_bot.login", "discord_bot.authorized", "paid.landing", "paid.status"}  # fmt: skip
 
 
 def snapshot():
@@ -32,9 +32,11 @@ def first_sellers_world(world, sandbox):
     with db.connection_context():
         order = world.order("ord_1")
         action = Action.get(Action.order == order.id)
+        stripe = Checkout.create(seller=world.seller.id, name="Stripe", provider="stripe")
         ids = {
             "app_id": world.discord_app.id, "automation_id": automation.id, "order_id": order.id,
             "product_id": order.product_id, "variant_id": order.variant_id, "action_id": action.id,
+            "checkout_id": stripe.id,
         }  # fmt: skip
     return world, ids
 

@@ -154,7 +154,10 @@ def _record_and_apply(checkout, seller, key, body, received_at):
     with write_transaction():
         translation = provider.translate(checkout, body)
         translation, answer, code, order_id = apply(checkout, seller, translation)
-        kind = translation.steps[0][0] if translation.steps else _type_of(body)
+        # The provider's own name of the event (ours: the one step's type).
+        kind = translation.steps[0][0] if checkout.provider == "rolegate" else _type_of(body)
+        if translation.steps and not translation.reason and checkout.provider != "rolegate":
+            translation.reason = "Applied as " + ", ".join(k for k, _ in translation.steps) + "."
         # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
         lookups.webhook_event_insert.save_new(WebhookEvent(
             seller=seller.id, webhook_id=key, type=kind[:64], payload=body.decode("utf-8"),
