@@ -49,7 +49,8 @@ EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
 SEND_CLAIM_LINK = JobKind("workers.mail.send_claim_link", MAINTENANCE, timeout=60)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
-KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SEND_SWITCH_NOTICE, SWEEP)
+CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
+KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,11 @@ def enqueue_claim_mail_now(order_id):
 def enqueue_switch_notice_now(switch_id, old_name):
     """Queue the mail that tells a buyer their access moved to another account."""
     _enqueue_one(SEND_SWITCH_NOTICE, (switch_id, old_name), f"switch-notice-{switch_id}")
+
+
+def enqueue_catch_up(checkout_id):
+    """Catch a checkout connection up (one at a time per connection: a fixed job id)."""
+    _enqueue_one(CATCH_UP, (checkout_id,), f"catch-up-{checkout_id}")
 
 
 def _enqueue_one(kind, args, job_id):

@@ -31,6 +31,8 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     discord_url: str = "https://discord.com"
+    # Where the `stripe` library sends Rolegate's few Stripe API calls (a stand-in in tests).
+    stripe_api_url: str = "https://api.stripe.com"
     discord_client_id: str = ""
     discord_client_secret: str = ""
     discord_bot_token: str = ""

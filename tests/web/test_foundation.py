@@ -158,3 +158,20 @@ def test_health_names_redis_when_it_is_down(app_config):
     app = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
     body = app.test_client().get("/healthz").get_json()
     assert "redis" in body["down"] and body["checks"]["database"]["ok"]
+
+
+def test_an_existing_sellers_endpoint_becomes_their_rolegate_connection(client, seller, checkout):
+    """m0004 on a database of before checkout connections: nothing a seller set up breaks."""
+    from webapp.models import Checkout
+
+    with db.connection_context():
+        Checkout.delete().execute()  # as before the migration
+        migrate.MigrationHistory.delete().where(
+            migrate.MigrationHistory.name == "m0004_checkout_connections"
+        ).execute()
+        assert migrate.upgrade() == ["m0004_checkout_connections"]
+        (connection,) = Checkout.select()
+        assert connection.provider == "rolegate" and connection.seller_id == seller.id
+        assert connection.endpoint_id == seller.webhook_endpoint_id
+        assert migrate.upgrade() == []
+    assert checkout.paid("ord_after_migration").status_code == 202

@@ -18,6 +18,7 @@ import stripe
 
 from webapp import crypto
 from webapp.checkouts.base import Rejected, Translation
+from webapp.services import settings
 from webapp.webhooks.payloads import PARSERS, PayloadError
 
 LABEL = "Stripe"
@@ -29,6 +30,18 @@ NO_PRODUCT = (
     "read access to Checkout Sessions so Rolegate reads the session's line items; then "
     "press Try again."
 )
+
+
+class NotPlaced(Exception):
+    """The event cannot be placed yet; the message says why and how to fix it."""
+
+
+def client(checkout):
+    """A `stripe` client with the connection's restricted key."""
+    return stripe.StripeClient(
+        crypto.decrypt(checkout.api_key), base_addresses={"api": settings().stripe_api_url},
+        max_network_retries=1,
+    )  # fmt: skip
 
 
 def verify(checkout, seller, body, headers):
@@ -100,7 +113,10 @@ def translate(checkout, body):
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return Translation.ignored(f"Rolegate does not use {event['type'][:80]} events.")
-    return handler(checkout, event, event["data"]["object"])
+    try:
+        return handler(checkout, event, event["data"]["object"])
+    except NotPlaced as exc:
+        return Translation.needs_attention(str(exc)[:500])
 
 
 def _session_paid(checkout, event, session):
@@ -139,11 +155,9 @@ def _product(checkout, session):
     if not checkout.api_key or not _id(session.get("id")):
         return None
     try:
-        items = stripe.checkout.Session.list_line_items(
-            session["id"], api_key=crypto.decrypt(checkout.api_key), limit=10
-        )
-    except stripe.StripeError:
-        return None
+        items = client(checkout).v1.checkout.sessions.line_items.list(session["id"], {"limit": 10})
+    except stripe.StripeError as exc:
+        raise NotPlaced(f"{NO_PRODUCT} Stripe answered: {exc.user_message or exc}") from None
     for item in items.data:
         price = item.price
         if price is not None and price.product:

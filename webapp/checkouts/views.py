@@ -4,7 +4,7 @@ after-payment URL and event log."""
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from webapp import crypto
+from webapp import crypto, jobs
 from webapp.checkouts import waiting
 from webapp.checkouts.forms import NewCheckoutForm, SecretForm, StripeKeyForm
 from webapp.db import db
@@ -122,6 +122,19 @@ def retry(checkout_id):
     left = waiting.counts(current_user.id).get(checkout.id, 0)
     flash(f"{applied} event(s) applied; {left} still need attention.",
           "success" if not left else "error")  # fmt: skip
+    return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+
+
+@bp.route("/<int:checkout_id>/catch-up", methods=["POST"])
+def catch_up(checkout_id):
+    """Catch up: a job lists Stripe's events of the last 30 days and applies the missed."""
+    checkout = get_owned(Checkout, checkout_id)
+    if checkout.provider != "stripe" or not checkout.api_key:
+        flash("Catch up needs a restricted API key that can read Events.", "error")
+    else:
+        jobs.enqueue_catch_up(checkout.id)
+        flash("Catching up: the events of the last 30 days that Rolegate missed are being "
+              "applied; they appear in the log below.", "success")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
 
 

@@ -26,4 +26,5 @@ def overview():
         "partials/_activity.html",
         checklist=domain.checklist(current_user),
         activity=domain.latest_activity(current_user),
+        attention=domain.needing_attention(current_user),
     )

@@ -39,3 +39,15 @@ def latest_activity(seller, limit=10):
         .order_by(Action.updated_at.desc(), Action.id.desc())
         .limit(limit)
     )
+
+
+def needing_attention(seller):
+    """[(connection, count)] of the seller's checkouts with events Rolegate could not place."""
+    from webapp.checkouts import waiting
+    from webapp.models import Checkout
+
+    counts = waiting.counts(seller.id)
+    if not counts:
+        return []
+    found = Checkout.select().where((Checkout.seller == seller.id) & Checkout.id.in_(list(counts)))
+    return [(c, counts[c.id]) for c in found.order_by(Checkout.created_at)]

@@ -72,19 +72,28 @@ def receive(endpoint_id):
     if known is not None:
         return jsonify(json.loads(known)), provider.REPLAYED
     received_at = utcnow()
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
-            return _record_and_apply(checkout, seller, key, body, received_at)
+            recorded = record(checkout, seller, key, body, received_at)
         except Rejected as exc:
             return _error(exc.status, exc.message)
-        except peewee.IntegrityError:
-            # A concurrent delivery of the same event won the race: answer as it did.
-            known = _known(seller, key)
-            if known is not None:
-                return jsonify(json.loads(known)), provider.REPLAYED
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+        if recorded is not None:
+            answer, code = recorded
+            return jsonify(answer), code
+        # A concurrent delivery of the same event won the race: answer as it did.
+        known = _known(seller, key)
+        if known is not None:
+            return jsonify(json.loads(known)), provider.REPLAYED
+    raise RuntimeError(f"event {key} could neither be recorded nor found")
+
+
+def record(checkout, seller, key, body, received_at):
+    """Translate, apply and log one verified event in one transaction: (answer, status
+    code), or None when an event with this key was recorded first (the unique insert)."""
+    try:
+        return _record_and_apply(checkout, seller, key, body, received_at)
+    except peewee.IntegrityError:
+        return None
 
 
 def _known(seller, key):
@@ -170,7 +179,7 @@ def _record_and_apply(checkout, seller, key, body, received_at):
     if checkout.provider != "rolegate" and any(k == "order.paid" for k, _ in translation.steps):
         # A refund or dispute may have come before its payment: apply it now.
         waiting.retry(checkout)
-    return jsonify(answer), code
+    return answer, code
 
 
 def _type_of(body):
