@@ -32,6 +32,11 @@ def main():
                  f"{w['ratio']:.2f} ({w['webhooks_per_s']:.0f}/{w['trivial_per_s']:.0f} per s), "
                  f"p50 {1000 * w['p50']:.0f} ms, p99 {1000 * w['p99']:.0f} ms, {w['errors']} errors",
                  w["ratio"] >= 0.25 and w["p99"] < 0.05 and w["errors"] == 0))  # fmt: skip
+    rows.append(("signed Stripe events/s accepted / trivial endpoint (same run)", "≥ 0.25, p99 < 50 ms, 0 errors",
+                 f"{w['stripe_ratio']:.2f} ({w['stripe_per_s']:.0f}/{w['trivial_per_s']:.0f} per s), "
+                 f"p50 {1000 * w['stripe_p50']:.0f} ms, p99 {1000 * w['stripe_p99']:.0f} ms, "
+                 f"{w['stripe_errors']} errors",
+                 w["stripe_ratio"] >= 0.25 and w["stripe_p99"] < 0.05 and w["stripe_errors"] == 0))  # fmt: skip
     lat = _stack_run(latency.run)
     rows.append(("webhook → role for a linked buyer", "p50 < 1 s",
                  f"p50 {1000 * lat['p50']:.0f} ms, p95 {1000 * lat['p95']:.0f} ms", lat["p50"] < 1))  # fmt: skip

@@ -79,25 +79,53 @@ def signed_orders(endpoint_path, secret, n):
     return out
 
 
+def stripe_sessions(endpoint_path, secret, n):
+    """n distinct `checkout.session.completed` events, signed as Stripe signs them."""
+    import stripe
+
+    out = []
+    for i in range(n):
+        body = json.dumps({
+            "id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": "checkout.session.completed",
+            "api_version": "2025-03-31.basil", "created": int(time.time()), "livemode": False,
+            "data": {"object": {
+                "id": f"cs_bench_{i}_{uuid.uuid4().hex[:8]}", "object": "checkout.session",
+                "payment_status": "paid", "mode": "payment", "payment_intent": f"pi_bench_{i}",
+                "customer_details": {"email": f"stripe{i}@example.com", "name": "B"},
+                "metadata": {"product_id": "prod_course"}}}})  # fmt: skip
+        header = stripe.WebhookSignature.generate_signature_header(body, secret)
+        out.append(("POST", endpoint_path, body,
+                    {"content-type": "application/json", "stripe-signature": header}, 200))  # fmt: skip
+    return out
+
+
 def run(stack, n=3000):
     """Rows for webhooks/s vs the trivial endpoint, and latency."""
     from webapp import crypto
     from webapp.accounts.domain import create_seller
     from webapp.db import db
+    from webapp.models import Checkout
 
     stack.flask_app()
+    stripe_secret = "whsec_bench_" + uuid.uuid4().hex
     with db.connection_context():
         seller = create_seller("bench@example.com", "bench password!")
         secret = crypto.decrypt(seller.webhook_secret)
+        stripe_checkout = Checkout.create(seller=seller.id, name="Stripe", provider="stripe",
+                                          secret=crypto.encrypt(stripe_secret))  # fmt: skip
     url = stack.processes.web(workers=4)
     trivial = [("GET", "/healthz/live", None, {}, 200)] * n
     load(url, trivial[:200])  # warm up
     trivial_rate, t50, t99, t_err = load(url, trivial)
     hooks = signed_orders(f"/hooks/{seller.webhook_endpoint_id}", secret, n)
     hook_rate, h50, h99, h_err = load(url, hooks)
+    sessions = stripe_sessions(f"/hooks/{stripe_checkout.endpoint_id}", stripe_secret, n)
+    stripe_rate, s50, s99, s_err = load(url, sessions)
     return {"trivial_per_s": trivial_rate, "trivial_p50": t50, "trivial_p99": t99,
             "webhooks_per_s": hook_rate, "ratio": hook_rate / trivial_rate,
-            "p50": h50, "p99": h99, "errors": h_err + t_err, "n": n}  # fmt: skip
+            "p50": h50, "p99": h99, "errors": h_err + t_err, "n": n,
+            "stripe_per_s": stripe_rate, "stripe_ratio": stripe_rate / trivial_rate,
+            "stripe_p50": s50, "stripe_p99": s99, "stripe_errors": s_err}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from webapp.models.checkouts import PROVIDERS
@@ -12,7 +13,7 @@ class NewCheckoutForm(FlaskForm):
 
     name = StringField("Name", validators=[InputRequired(), Length(max=100)])
     provider = SelectField(
-        "Checkout", choices=[(k, v) for k, v in PROVIDERS.items() if k != "rolegate"]
+        "Checkout", choices=[SelectChoice(k, v) for k, v in PROVIDERS.items() if k != "rolegate"]
     )
 
 
