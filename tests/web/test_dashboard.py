@@ -290,3 +290,14 @@ def test_the_seller_sets_the_subscription_grace_and_new_orders_use_it(
         "/settings/webhooks/grace", data={"grace_days": "-1", "csrf_token": csrf_from(page)}
     )
     assert "whole number from 0 to 60" in client.get(bad.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_email_search_takes_underscore_and_percent_literally(client, checkout, auth):
+    auth.login()
+    for order_id, email in (("ord_u", "a_b@example.com"), ("ord_x", "axb@example.com"),
+                            ("ord_p", "a%b@example.com"), ("ord_z", "azzb@example.com")):  # fmt: skip
+        checkout.paid(order_id, email=email)
+    page = client.get("/orders/?q=A_B@").get_data(as_text=True)
+    assert "ord_u" in page and "ord_x" not in page
+    page = client.get("/orders/?q=a%25b@").get_data(as_text=True)
+    assert "ord_p" in page and "ord_z" not in page

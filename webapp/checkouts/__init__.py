@@ -18,13 +18,13 @@ answer and no new work. A sixth provider is one module here, its entry in `ADAPT
 tests.
 """
 
-from webapp.checkouts import rolegate, stripe
+from webapp.checkouts import rolegate, stripe, whop
 from webapp.checkouts.base import Rejected, Translation
 
 __all__ = ["ADAPTERS", "Rejected", "Translation", "adapter"]
 
 
-ADAPTERS = {"rolegate": rolegate, "stripe": stripe}
+ADAPTERS = {"rolegate": rolegate, "stripe": stripe, "whop": whop}
 
 
 def adapter(provider):

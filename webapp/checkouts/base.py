@@ -28,6 +28,7 @@ class Translation:
     # Where to show an event no step names an order for: ("subscription", id) or
     # ("payment", ref), resolved by the receiver.
     order_ref: tuple | None = None
+    event_type: str = ""  # the provider's own name of the event, for the event log
 
     @classmethod
     def ignored(cls, reason, order_ref=None):

@@ -37,7 +37,7 @@ def translate(checkout, body):
         kind, data = parse(body)
     except PayloadError as exc:
         raise Rejected(400, str(exc)) from None
-    return Translation(steps=[(kind, data)])
+    return Translation(steps=[(kind, data)], event_type=kind)
 
 
 def answer(translation, results):

@@ -11,6 +11,7 @@ variant_name`, `customer_details.email|name` (else `customer_email`), `payment_i
 `amount_refunded`; on a dispute `payment_intent`, `status`.
 """
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -62,7 +63,10 @@ def verify(checkout, seller, body, headers):
         ) from None  # fmt: skip
 
 
+@functools.lru_cache(maxsize=16)
 def _event(body):
+    """The event, parsed once per body (the receiver asks for its id, then its meaning).
+    Callers only read it."""
     try:
         event = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -112,11 +116,14 @@ def translate(checkout, body):
     event = _event(body)
     handler = HANDLERS.get(event["type"])
     if handler is None:
-        return Translation.ignored(f"Rolegate does not use {event['type'][:80]} events.")
-    try:
-        return handler(checkout, event, event["data"]["object"])
-    except NotPlaced as exc:
-        return Translation.needs_attention(str(exc)[:500])
+        translation = Translation.ignored(f"Rolegate does not use {event['type'][:80]} events.")
+    else:
+        try:
+            translation = handler(checkout, event, event["data"]["object"])
+        except NotPlaced as exc:
+            translation = Translation.needs_attention(str(exc)[:500])
+    translation.event_type = event["type"][:64]
+    return translation
 
 
 def _session_paid(checkout, event, session):

@@ -32,6 +32,8 @@ def retry(checkout):
     ids = [e.id for e in WebhookEvent.select(WebhookEvent.id).where(
         (WebhookEvent.checkout == checkout.id) & (WebhookEvent.status == "needs_attention")
     ).order_by(WebhookEvent.received_at, WebhookEvent.id)]  # fmt: skip
+    if not ids:
+        return 0
     seller = Seller.get_by_id(checkout.seller_id)
     applied = 0
     for event_id in ids:

@@ -78,7 +78,7 @@ class Order(BaseModel):
         indexes = (
             (("seller", "external_id"), True),
             (("seller", "id"), False),  # the Orders page: newest first, keyset pages
-            (("seller", "status", "access_ends_at"), False),
+            (("seller", "status", "access_ends_at", "id"), False),  # "ending soon", in order
             (("status", "access_ends_at"), False),
             (("seller", "subscription_id"), False),
             (("customer", "status"), False),

@@ -91,16 +91,23 @@ def _cursor(order):
 def _customers_by_email_prefix(seller_id, prefix):
     """Ids of the seller's customers whose email starts with `prefix` (emails are lowercase).
 
-    A range on (seller, email) lets both databases use that index, so a search reads the
-    few matching customers and their orders instead of every order of the seller. The
-    range is exact for byte-wise order (SQLite's BINARY); `startswith` keeps the answer
-    exact under any PostgreSQL collation, where the range is only a hint.
+    Both databases read the few matching customers through an index, then their orders,
+    instead of every order of the seller: SQLite through a byte-wise range on (seller,
+    email) — exact under its BINARY collation — with `startswith`; PostgreSQL through a
+    case-sensitive LIKE, which its `varchar_pattern_ops` index (m0005) serves under any
+    collation.
     """
     prefix = prefix.lower()
-    matching = (Customer.seller == seller_id) & Customer.email.startswith(prefix)
     if isinstance(db.obj, peewee.SqliteDatabase):
-        matching &= (Customer.email >= prefix) & (Customer.email < prefix + "\U0010ffff")
-    return Customer.select(Customer.id).where(matching)
+        matching = (
+            Customer.email.startswith(prefix)
+            & (Customer.email >= prefix)
+            & (Customer.email < prefix + "\U0010ffff")
+        )
+    else:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matching = peewee.Expression(Customer.email, "LIKE", escaped + "%")
+    return Customer.select(Customer.id).where((Customer.seller == seller_id) & matching)
 
 
 @bp.route("/")

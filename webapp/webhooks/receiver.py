@@ -163,8 +163,7 @@ def _record_and_apply(checkout, seller, key, body, received_at):
     with write_transaction():
         translation = provider.translate(checkout, body)
         translation, answer, code, order_id = apply(checkout, seller, translation)
-        # The provider's own name of the event (ours: the one step's type).
-        kind = translation.steps[0][0] if checkout.provider == "rolegate" else _type_of(body)
+        kind = translation.event_type or "unknown"
         if translation.steps and not translation.reason and checkout.provider != "rolegate":
             translation.reason = "Applied as " + ", ".join(k for k, _ in translation.steps) + "."
         # The unique (seller, webhook-id) insert is what makes a racing duplicate roll back.
@@ -180,11 +179,3 @@ def _record_and_apply(checkout, seller, key, body, received_at):
         # A refund or dispute may have come before its payment: apply it now.
         waiting.retry(checkout)
     return answer, code
-
-
-def _type_of(body):
-    try:
-        kind = json.loads(body).get("type")
-    except (ValueError, AttributeError):
-        return "unknown"
-    return kind if isinstance(kind, str) else "unknown"
