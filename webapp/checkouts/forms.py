@@ -36,3 +36,13 @@ class StripeKeyForm(FlaskForm):
                     Regexp(r"^rk_(test|live)_\S+$",
                            message="A restricted key starts with rk_test_ or rk_live_.")],
     )  # fmt: skip
+
+
+class GumroadAccountForm(FlaskForm):
+    """Gumroad's seller ID, which every ping must name."""
+
+    account_id = StringField(
+        "Gumroad seller ID",
+        validators=[InputRequired(message="Paste the seller ID Gumroad shows."),
+                    Length(max=100), Regexp(r"^\S+$", message="A seller ID has no spaces.")],
+    )  # fmt: skip

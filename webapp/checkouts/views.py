@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from webapp import crypto, jobs
 from webapp.checkouts import waiting
-from webapp.checkouts.forms import NewCheckoutForm, SecretForm, StripeKeyForm
+from webapp.checkouts.forms import GumroadAccountForm, NewCheckoutForm, SecretForm, StripeKeyForm
 from webapp.db import db
 from webapp.models import Checkout, WebhookEvent
 from webapp.models.checkouts import PROVIDERS
@@ -60,7 +60,7 @@ def new():
     return render("checkouts/new.html", form=form, status=400 if form.errors else 200)
 
 
-def _page(checkout, secret_form=None, key_form=None, status=200):
+def _page(checkout, secret_form=None, key_form=None, status=200, account_form=None):
     events = list(
         WebhookEvent.select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.status,
                             WebhookEvent.reason, WebhookEvent.received_at, WebhookEvent.order)
@@ -73,6 +73,7 @@ def _page(checkout, secret_form=None, key_form=None, status=200):
         after_payment=after_payment_url(checkout), events=events, labels=STATUS_LABELS,
         provider=PROVIDERS[checkout.provider], secret_form=secret_form or SecretForm(),
         key_form=key_form or StripeKeyForm(), status=status,
+        account_form=account_form or GumroadAccountForm(account_id=checkout.account_id),
         waiting=sum(1 for e in events if e.status == "needs_attention"),
     )  # fmt: skip
 
@@ -95,6 +96,19 @@ def secret(checkout_id):
     checkout.secret = crypto.encrypt(form.secret.data.strip())
     checkout.save(only=[Checkout.secret])
     flash("Signing secret saved. Rolegate now accepts this checkout's events.", "success")
+    return redirect(url_for("checkouts.show", checkout_id=checkout.id))
+
+
+@bp.route("/<int:checkout_id>/account", methods=["POST"])
+def account(checkout_id):
+    """Save Gumroad's seller ID (its pings carry no signature; the URL is the secret)."""
+    checkout = get_owned(Checkout, checkout_id)
+    form = GumroadAccountForm()
+    if checkout.provider != "gumroad" or not form.validate_on_submit():
+        return _page(checkout, account_form=form, status=400)
+    checkout.account_id = form.account_id.data.strip()
+    checkout.save(only=[Checkout.account_id])
+    flash("Gumroad seller ID saved. Rolegate now accepts this connection's pings.", "success")
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
 
 

@@ -8,7 +8,7 @@ import peewee
 
 from webapp.checkouts import adapter
 from webapp.db import utcnow, write_transaction
-from webapp.models import Seller, WebhookEvent
+from webapp.models import Checkout, Seller, WebhookEvent
 
 log = logging.getLogger("rolegate.checkouts")
 
@@ -33,6 +33,7 @@ def retry(checkout):
         (WebhookEvent.checkout == checkout.id) & (WebhookEvent.status == "needs_attention")
     ).order_by(WebhookEvent.received_at, WebhookEvent.id)]  # fmt: skip
     if not ids:
+        _recount(checkout.id)
         return 0
     seller = Seller.get_by_id(checkout.seller_id)
     applied = 0
@@ -57,4 +58,17 @@ def retry(checkout):
             applied += 1
             log.info("event %s applied after attention", event.webhook_id,
                      extra={"seller_id": seller.id})  # fmt: skip
+    _recount(checkout.id)
     return applied
+
+
+def _recount(checkout_id):
+    left = WebhookEvent.select().where(
+        (WebhookEvent.checkout == checkout_id) & (WebhookEvent.status == "needs_attention")
+    )
+    Checkout.update(waiting=left.count()).where(Checkout.id == checkout_id).execute()
+
+
+def noted(checkout_id):
+    """One more event of the connection needs attention (inside the event's transaction)."""
+    Checkout.update(waiting=Checkout.waiting + 1).where(Checkout.id == checkout_id).execute()

@@ -10,6 +10,7 @@ PROVIDERS = {
     "rolegate": "Rolegate webhooks",
     "stripe": "Stripe",
     "whop": "Whop",
+    "gumroad": "Gumroad",
 }
 
 
@@ -28,6 +29,10 @@ class Checkout(BaseModel):
     # Fernet-encrypted (webapp.crypto); never stored or shown in plain text once saved.
     secret = peewee.TextField(default="")
     api_key = peewee.TextField(default="")  # Stripe's optional restricted key `rk_…`
+    account_id = peewee.CharField(max_length=100, default="")  # Gumroad's seller ID
+    # How many of its events need attention (kept with them; recounted by each retry), so a
+    # paid event looks for waiting ones only when there are some.
+    waiting = peewee.IntegerField(default=0)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

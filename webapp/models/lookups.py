@@ -15,6 +15,7 @@ checkout_by_endpoint = Statement(
     Checkout,
     lambda webhook_id, endpoint_id: Checkout.select(
         Checkout.id, Checkout.seller, Checkout.provider, Checkout.secret, Checkout.api_key,
+        Checkout.waiting, Checkout.account_id,
         Seller.webhook_secret, Seller.webhook_previous_secret, Seller.webhook_rotated_at,
         Seller.subscription_grace_days,
         WebhookEvent.select(WebhookEvent.response).where(

@@ -173,9 +173,11 @@ def _record_and_apply(checkout, seller, key, body, received_at):
             processed_at=utcnow(), checkout=checkout.id, status=translation.status,
             reason=translation.reason,
         ))  # fmt: skip
+        if translation.status == "needs_attention":
+            waiting.noted(checkout.id)
     log.info("webhook %s %s", kind, translation.status, extra={"seller_id": seller.id,
              "webhook_id": key, "order_id": order_id})  # fmt: skip
-    if checkout.provider != "rolegate" and any(k == "order.paid" for k, _ in translation.steps):
+    if checkout.waiting and any(k == "order.paid" for k, _ in translation.steps):
         # A refund or dispute may have come before its payment: apply it now.
         waiting.retry(checkout)
     return answer, code
