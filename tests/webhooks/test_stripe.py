@@ -173,6 +173,11 @@ def test_a_refund_before_its_payment_needs_attention_and_is_applied_when_the_pay
     stripe_account.session_completed(payment_intent="pi_early")
     assert order().status == "refunded"
     assert events()[0].status == "applied"
+    assert events()[0].reason == "Applied as order.refunded, after it needed attention."
+    with db.connection_context():
+        from webapp.models import Checkout
+
+        assert Checkout.get_by_id(stripe_account.checkout.id).waiting == 0
 
 
 def test_a_session_naming_no_product_needs_attention_and_says_how_to_fix_it(stripe_account):

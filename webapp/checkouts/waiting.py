@@ -6,7 +6,7 @@ import logging
 
 import peewee
 
-from webapp.checkouts import adapter
+from webapp.checkouts import Rejected, adapter
 from webapp.db import utcnow, write_transaction
 from webapp.models import Checkout, Seller, WebhookEvent
 
@@ -44,15 +44,18 @@ def retry(checkout):
             )
             if event is None:
                 continue  # another retry took it
-            translation = adapter(checkout.provider).translate(checkout, event.payload.encode())
-            translation, answer, _, order_id = receiver.apply(checkout, seller, translation)
+            try:
+                translation = adapter(checkout.provider).translate(checkout, event.payload.encode())
+                translation, answer, _, order_id = receiver.apply(checkout, seller, translation)
+            except Rejected as exc:  # it no longer reads (it did when it came): say so, keep it
+                event.reason = f"{event.reason} Try again failed: {exc.message}"[:1000]
+                event.save(only=[WebhookEvent.reason])
+                continue
             if translation.status == "needs_attention":
                 continue
-            event.status, event.reason, event.order = (
-                translation.status,
-                translation.reason,
-                order_id,
-            )
+            kinds = ", ".join(k for k, _ in translation.steps)
+            event.status, event.order = translation.status, order_id
+            event.reason = translation.reason or f"Applied as {kinds}, after it needed attention."
             event.response, event.processed_at = json.dumps(answer), utcnow()
             event.save()
             applied += 1
