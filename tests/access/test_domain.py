@@ -155,3 +155,21 @@ def test_a_won_dispute_whose_time_ran_out_meanwhile_gives_nothing_back(shop):
         Order.id == order.id
     ).execute()
     assert events.dispute_won(seller, {"order_id": "o1"}).status == "expired"
+
+
+def test_a_paid_order_told_its_subscription_later_follows_it(shop):
+    """Lemon Squeezy names the subscription on the subscription's events, not the order's."""
+    seller, _, _ = shop
+    order = paid(seller, "o1", product_id="B")  # no access days: the subscription decides
+    assert order.access_ends_at is None and order.subscription_id is None
+    end = datetime.now(UTC) + timedelta(days=30)
+    assert events.subscription_renewed(seller, {"subscription_id": "s1", "period_end": end}) == []
+    paid(seller, "o1", product_id="B", subscription_id="s1")
+    order = Order.get_by_id(order.id)
+    assert order.subscription_id == "s1" and order.status == "active"
+    assert order.access_ends_at == end + timedelta(days=seller.subscription_grace_days)
+    paid(seller, "o1", product_id="B", subscription_id="s2")  # told again: it keeps the first
+    assert Order.get_by_id(order.id).subscription_id == "s1"
+    events.subscription_ended(seller, {"subscription_id": "s1",
+                                       "ended_at": datetime.now(UTC) - timedelta(seconds=5)})  # fmt: skip
+    assert Order.get_by_id(order.id).status == "expired"

@@ -52,6 +52,8 @@ def order_paid(seller, data):
         if lookups.order_insert_unless_there.save_new(order).id is None:
             order = _find(seller, data["order_id"])
             if order.paid_at is not None:
+                if data.get("subscription_id") and order.subscription_id is None:
+                    _link_subscription(order, seller, data["subscription_id"])
                 return order  # the same payment told twice
             _paid(order, seller, data, customer, product, variant)
             order.save()
@@ -62,6 +64,23 @@ def order_paid(seller, data):
             if customer.discord_user_id is None:
                 jobs.enqueue_claim_mail(order.id)
     return order
+
+
+def _link_subscription(order, seller, subscription_id):
+    """A later event says which subscription a paid order started (Lemon Squeezy tells it
+    on the subscription, not on the order): the order follows that subscription from now
+    on, with what is known of it (rule 4)."""
+    order.subscription_id = subscription_id
+    known = _subscription(seller, subscription_id)
+    if known.period_end and (order.period_end is None or known.period_end > order.period_end):
+        order.period_end = known.period_end
+    order.subscription_ended_at = known.ended_at
+    if order.status == "active":
+        order.access_ends_at, order.end_reason = _end_of_access(order, order.paid_at)
+    _save(order, Order.subscription_id, Order.period_end, Order.subscription_ended_at,
+          Order.access_ends_at, Order.end_reason)  # fmt: skip
+    if order.status == "active":
+        jobs.schedule_expiry(order.id, order.access_ends_at)
 
 
 def _paid(order, seller, data, customer, product, variant):

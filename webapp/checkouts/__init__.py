@@ -18,14 +18,15 @@ answer and no new work. A sixth provider is one module here, its entry in `ADAPT
 tests.
 """
 
-from webapp.checkouts import gumroad, rolegate, stripe, whop
+from webapp.checkouts import gumroad, lemonsqueezy, rolegate, stripe, whop
 from webapp.checkouts.base import Rejected, Translation
 
 __all__ = ["ADAPTERS", "Rejected", "Translation", "adapter"]
 
 
 ADAPTERS = {
-    "rolegate": rolegate, "stripe": stripe, "whop": whop, "gumroad": gumroad,
+    "rolegate": rolegate, "stripe": stripe, "lemonsqueezy": lemonsqueezy, "whop": whop,
+    "gumroad": gumroad,
 }  # fmt: skip
 
 

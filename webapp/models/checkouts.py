@@ -9,6 +9,7 @@ from webapp.models.accounts import Seller, new_token
 PROVIDERS = {
     "rolegate": "Rolegate webhooks",
     "stripe": "Stripe",
+    "lemonsqueezy": "Lemon Squeezy",
     "whop": "Whop",
     "gumroad": "Gumroad",
 }
