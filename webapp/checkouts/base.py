@@ -1,6 +1,10 @@
 """What every checkout adapter returns or raises (see `webapp.checkouts`)."""
 
+import json
 from dataclasses import dataclass, field
+
+from webapp import crypto
+from webapp.webhooks.payloads import PARSERS, PayloadError
 
 
 class Rejected(Exception):
@@ -37,3 +41,36 @@ class Translation:
     @classmethod
     def needs_attention(cls, reason):
         return cls(status="needs_attention", reason=reason)
+
+
+# What the adapters share.
+
+
+def signing_secret(checkout):
+    """The connection's signing secret in plain text; 400 while the seller has not pasted it."""
+    if not checkout.secret:
+        raise Rejected(400, "this connection has no signing secret yet: paste it in Rolegate")
+    return crypto.decrypt(checkout.secret)
+
+
+def json_body(body):
+    """The parsed JSON body (any JSON value); 400 when it is not JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Rejected(400, "the body is not valid JSON") from None
+
+
+def obj(value):
+    """`value` when it is a JSON object, else an empty one (fields a provider may omit)."""
+    return value if isinstance(value, dict) else {}
+
+
+def step(kind, raw, prefix="data."):
+    """A Rolegate event, validated like our own webhooks: 400 naming the field. `prefix` is
+    how the provider's field names begin in the message (ours: `data.`)."""
+    try:
+        return kind, PARSERS[kind](raw)
+    except PayloadError as exc:
+        message = str(exc) if prefix == "data." else str(exc).replace("data.", prefix)
+        raise Rejected(400, message) from None

@@ -14,8 +14,7 @@ Fields read: `resource_name` (a ping without it is a sale), `seller_id`, `sale_i
 import hmac
 from urllib.parse import parse_qs
 
-from webapp.checkouts.base import Rejected, Translation
-from webapp.webhooks.payloads import PARSERS, PayloadError
+from webapp.checkouts.base import Rejected, Translation, step
 
 LABEL = "Gumroad"
 REPLAYED = 200
@@ -55,13 +54,6 @@ def event_id(body, headers):
     return f"gumroad:{resource}:{subject}"[:255]
 
 
-def _step(kind, raw):
-    try:
-        return kind, PARSERS[kind](raw)
-    except PayloadError as exc:
-        raise Rejected(400, str(exc).replace("data.", "")) from None
-
-
 def translate(checkout, body):
     """What the post means to Rolegate."""
     form = _form(body)
@@ -83,14 +75,14 @@ def _translate(resource, form):
             "paid_at": form.get("sale_timestamp"),
             "subscription_id": form.get("subscription_id") or None, "period_end": None,
         }  # fmt: skip
-        return Translation(steps=[_step("order.paid", raw)])
+        return Translation(steps=[step("order.paid", raw, prefix="")])
     if resource in ("refund", "dispute", "dispute_won"):
         kind = {"refund": "order.refunded", "dispute": "order.disputed",
                 "dispute_won": "order.dispute_won"}[resource]  # fmt: skip
-        return Translation(steps=[_step(kind, {"order_id": sale})])
+        return Translation(steps=[step(kind, {"order_id": sale}, prefix="")])
     if resource == "subscription_ended":
         raw = {"subscription_id": form.get("subscription_id"), "ended_at": form.get("ended_at")}
-        return Translation(steps=[_step("subscription.ended", raw)])
+        return Translation(steps=[step("subscription.ended", raw, prefix="")])
     ref = ("subscription", form.get("subscription_id"))
     if resource == "cancellation":
         return Translation.ignored(

@@ -19,11 +19,8 @@ variant_id|product_name|variant_name`; on a subscription `order_id`, `product_id
 import functools
 import hashlib
 import hmac
-import json
 
-from webapp import crypto
-from webapp.checkouts.base import Rejected, Translation
-from webapp.webhooks.payloads import PARSERS, PayloadError
+from webapp.checkouts.base import Rejected, Translation, json_body, signing_secret, step
 
 LABEL = "Lemon Squeezy"
 REPLAYED = 200
@@ -34,19 +31,14 @@ def verify(checkout, seller, body, headers):
     given = headers.get("x-signature", "")
     if not given:
         raise Rejected(400, "missing X-Signature header")
-    if not checkout.secret:
-        raise Rejected(400, "this connection has no signing secret yet: paste it in Rolegate")
-    expected = hmac.new(crypto.decrypt(checkout.secret).encode(), body, hashlib.sha256)
+    expected = hmac.new(signing_secret(checkout).encode(), body, hashlib.sha256)
     if not hmac.compare_digest(expected.hexdigest(), given.strip().lower()):
         raise Rejected(400, "X-Signature does not verify (wrong signing secret or changed body)")
 
 
 @functools.lru_cache(maxsize=16)
 def _event(body):
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Rejected(400, "the body is not valid JSON") from None
+    event = json_body(body)
     meta = event.get("meta") if isinstance(event, dict) else None
     data = event.get("data") if isinstance(event, dict) else None
     if not isinstance(meta, dict) or not isinstance(meta.get("event_name"), str):
@@ -66,13 +58,6 @@ def event_id(body, headers):
             :255
         ]
     )
-
-
-def _step(kind, raw):
-    try:
-        return kind, PARSERS[kind](raw)
-    except PayloadError as exc:
-        raise Rejected(400, str(exc)) from None
 
 
 def _text(value):
@@ -96,7 +81,7 @@ def _paid(order_id, attrs, item, subscription_id=None, period_end=None):
         "paid_at": attrs.get("created_at"), "subscription_id": subscription_id,
         "period_end": period_end,
     }  # fmt: skip
-    return _step("order.paid", raw)
+    return step("order.paid", raw)
 
 
 def _translate(name, data):
@@ -109,7 +94,7 @@ def _translate(name, data):
         )
         return Translation(steps=[_paid(data.get("id"), attrs, item)])
     if name == "order_refunded":
-        return Translation(steps=[_step("order.refunded", {"order_id": _text(data.get("id"))})])
+        return Translation(steps=[step("order.refunded", {"order_id": _text(data.get("id"))})])
     subscription = _text(data.get("id"))
     if name in ("subscription_created", "subscription_updated", "subscription_resumed"):
         status = attrs.get("status")
@@ -117,7 +102,7 @@ def _translate(name, data):
             return _ended(subscription, attrs)
         steps = [_paid(attrs.get("order_id"), attrs, attrs, subscription)]
         if attrs.get("renews_at") and status in ("active", "on_trial", "past_due"):
-            steps.append(_step("subscription.renewed", {
+            steps.append(step("subscription.renewed", {
                 "subscription_id": subscription, "period_end": attrs["renews_at"],
                 "paid_at": attrs.get("updated_at")}))  # fmt: skip
         return Translation(steps=steps)
@@ -138,7 +123,7 @@ def _translate(name, data):
 
 def _ended(subscription, attrs):
     ends = attrs.get("ends_at") or attrs.get("updated_at")
-    return Translation(steps=[_step("subscription.ended",
+    return Translation(steps=[step("subscription.ended",
                                     {"subscription_id": subscription, "ended_at": ends})])  # fmt: skip
 
 

@@ -12,15 +12,13 @@ variant_name`, `customer_details.email|name` (else `customer_email`), `payment_i
 """
 
 import functools
-import json
 from datetime import UTC, datetime
 
 import stripe
 
 from webapp import crypto
-from webapp.checkouts.base import Rejected, Translation
+from webapp.checkouts.base import Rejected, Translation, json_body, obj, signing_secret, step
 from webapp.services import settings
-from webapp.webhooks.payloads import PARSERS, PayloadError
 
 LABEL = "Stripe"
 REPLAYED = 200
@@ -50,11 +48,10 @@ def verify(checkout, seller, body, headers):
     header = headers.get("stripe-signature")
     if not header:
         raise Rejected(400, "missing Stripe-Signature header")
-    if not checkout.secret:
-        raise Rejected(400, "this connection has no signing secret yet: paste it in Rolegate")
+    secret = signing_secret(checkout)
     try:
         stripe.WebhookSignature.verify_header(
-            body.decode("utf-8", "replace"), header, crypto.decrypt(checkout.secret), TOLERANCE
+            body.decode("utf-8", "replace"), header, secret, TOLERANCE
         )
     except stripe.SignatureVerificationError:
         raise Rejected(
@@ -67,10 +64,7 @@ def verify(checkout, seller, body, headers):
 def _event(body):
     """The event, parsed once per body (the receiver asks for its id, then its meaning).
     Callers only read it."""
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Rejected(400, "the body is not valid JSON") from None
+    event = json_body(body)
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise Rejected(400, "missing field: id (a Stripe event)")
     data = event.get("data")
@@ -99,18 +93,6 @@ def _id(value):
     return value if isinstance(value, str) and value else None
 
 
-def _step(kind, raw):
-    """A Rolegate event, validated like our own webhooks (400 naming the field)."""
-    try:
-        return kind, PARSERS[kind](raw)
-    except PayloadError as exc:
-        raise Rejected(400, str(exc)) from None
-
-
-def _obj(value):
-    return value if isinstance(value, dict) else {}
-
-
 def translate(checkout, body):
     """What the event means to Rolegate."""
     event = _event(body)
@@ -136,7 +118,7 @@ def _session_paid(checkout, event, session):
     product = _product(checkout, session)
     if product is None:
         return Translation.needs_attention(NO_PRODUCT)
-    details = _obj(session.get("customer_details"))
+    details = obj(session.get("customer_details"))
     email = details.get("email") or session.get("customer_email")
     if not email:
         return Translation.needs_attention(
@@ -150,12 +132,12 @@ def _session_paid(checkout, event, session):
         "subscription_id": _id(session.get("subscription")),
         "period_end": None, "payment_ref": _id(session.get("payment_intent")),
     }  # fmt: skip
-    return Translation(steps=[_step("order.paid", raw)])
+    return Translation(steps=[step("order.paid", raw)])
 
 
 def _product(checkout, session):
     """product_id / variant_id (and names) from metadata, else from the line items."""
-    meta = _obj(session.get("metadata"))
+    meta = obj(session.get("metadata"))
     if meta.get("product_id"):
         return {"product_id": meta["product_id"], "product_name": meta.get("product_name"),
                 "variant_id": meta.get("variant_id"), "variant_name": meta.get("variant_name")}  # fmt: skip
@@ -174,7 +156,7 @@ def _product(checkout, session):
 
 
 def _subscription_of(invoice):
-    parent = _obj(_obj(invoice.get("parent")).get("subscription_details"))
+    parent = obj(obj(invoice.get("parent")).get("subscription_details"))
     return _id(invoice.get("subscription")) or _id(parent.get("subscription"))
 
 
@@ -182,11 +164,11 @@ def _invoice_paid(checkout, event, invoice):
     subscription_id = _subscription_of(invoice)
     if subscription_id is None:
         return Translation.ignored("An invoice of no subscription: nothing to renew.")
-    lines = _obj(invoice.get("lines")).get("data") or []
-    period = _obj(_obj(lines[0]).get("period")) if lines else {}
+    lines = obj(invoice.get("lines")).get("data") or []
+    period = obj(obj(lines[0]).get("period")) if lines else {}
     raw = {"subscription_id": subscription_id, "period_end": _time(period.get("end")),
            "paid_at": _time(event.get("created"))}  # fmt: skip
-    return Translation(steps=[_step("subscription.renewed", raw)])
+    return Translation(steps=[step("subscription.renewed", raw)])
 
 
 def _payment_failed(checkout, event, invoice):
@@ -199,7 +181,7 @@ def _payment_failed(checkout, event, invoice):
 
 
 def _subscription_updated(checkout, event, subscription):
-    before = _obj(event["data"].get("previous_attributes"))
+    before = obj(event["data"].get("previous_attributes"))
     ref = ("subscription", _id(subscription.get("id")))
     if subscription.get("pause_collection"):
         return Translation.ignored(
@@ -221,7 +203,7 @@ def _subscription_updated(checkout, event, subscription):
 def _subscription_deleted(checkout, event, subscription):
     raw = {"subscription_id": _id(subscription.get("id")),
            "ended_at": _time(subscription.get("ended_at")) or _time(event.get("created"))}  # fmt: skip
-    return Translation(steps=[_step("subscription.ended", raw)])
+    return Translation(steps=[step("subscription.ended", raw)])
 
 
 def _by_payment(kind, payment_intent):

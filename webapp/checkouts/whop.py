@@ -11,13 +11,10 @@ payment `membership.id`, `user`, `product`, `plan`, `paid_at`.
 """
 
 import functools
-import json
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from webapp import crypto
-from webapp.checkouts.base import Rejected, Translation
-from webapp.webhooks.payloads import PARSERS, PayloadError
+from webapp.checkouts.base import Rejected, Translation, json_body, obj, signing_secret, step
 
 LABEL = "Whop"
 REPLAYED = 200
@@ -33,10 +30,9 @@ def verify(checkout, seller, body, headers):
     """The connection's secret signed body (Standard Webhooks, 5 minutes), else 400."""
     if not all(headers.get(h) for h in HEADERS):
         raise Rejected(400, "missing webhook-id, webhook-timestamp or webhook-signature header")
-    if not checkout.secret:
-        raise Rejected(400, "this connection has no signing secret yet: paste it in Rolegate")
+    secret = signing_secret(checkout)
     try:
-        Webhook(_key(crypto.decrypt(checkout.secret))).verify(body, headers, json_parse=False)
+        Webhook(_key(secret)).verify(body, headers, json_parse=False)
     except (WebhookVerificationError, ValueError, TypeError):
         raise Rejected(
             400, "the signature does not verify (wrong secret, changed body or a timestamp "
@@ -46,10 +42,7 @@ def verify(checkout, seller, body, headers):
 
 @functools.lru_cache(maxsize=16)
 def _event(body):
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Rejected(400, "the body is not valid JSON") from None
+    event = json_body(body)
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise Rejected(400, "missing field: type")
     if not isinstance(event.get("data"), dict):
@@ -62,19 +55,8 @@ def event_id(body, headers):
     return "whop:" + headers["webhook-id"][:200]
 
 
-def _obj(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _step(kind, raw):
-    try:
-        return kind, PARSERS[kind](raw)
-    except PayloadError as exc:
-        raise Rejected(400, str(exc)) from None
-
-
 def _paid(membership_id, data, paid_at):
-    user, product, plan = _obj(data.get("user")), _obj(data.get("product")), _obj(data.get("plan"))
+    user, product, plan = obj(data.get("user")), obj(data.get("product")), obj(data.get("plan"))
     if not product.get("id"):
         return Translation.needs_attention(
             "This event names no Whop product (data.product.id); Rolegate cannot tell which "
@@ -91,13 +73,14 @@ def _paid(membership_id, data, paid_at):
         "customer": {"email": user.get("email"), "name": user.get("name") or ""},
         "paid_at": paid_at, "subscription_id": membership_id, "period_end": None,
     }  # fmt: skip
-    return Translation(steps=[_step("order.paid", raw)])
+    return Translation(steps=[step("order.paid", raw)])
 
 
 def translate(checkout, body):
     """What the event means to Rolegate."""
-    translation = _translate(_event(body))
-    translation.event_type = _event(body)["type"][:64]
+    event = _event(body)
+    translation = _translate(event)
+    translation.event_type = event["type"][:64]
     return translation
 
 
@@ -107,13 +90,13 @@ def _translate(event):
         return _paid(data.get("id"), data, data.get("joined_at") or data.get("created_at")
                      or event.get("timestamp"))  # fmt: skip
     if kind == "payment.succeeded":
-        membership = _obj(data.get("membership")).get("id")
+        membership = obj(data.get("membership")).get("id")
         if not membership:
             return Translation.ignored("A payment of no membership: nothing to give.")
         return _paid(membership, data, data.get("paid_at") or event.get("timestamp"))
     if kind == "membership.deactivated":
         raw = {"subscription_id": data.get("id"), "ended_at": event.get("timestamp")}
-        return Translation(steps=[_step("subscription.ended", raw)])
+        return Translation(steps=[step("subscription.ended", raw)])
     return Translation.ignored(f"Rolegate does not use {kind[:80]} events.")
 
 
