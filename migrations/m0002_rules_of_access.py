@@ -5,6 +5,7 @@ Idempotent: a database created by m0001 from today's models has these already.
 
 import peewee
 
+from webapp.migrate import add_missing_columns
 from webapp.models import Subscription
 
 COLUMNS = {
@@ -19,12 +20,5 @@ COLUMNS = {
 
 def upgrade(database, migrator):
     """Add the new columns where missing and the subscriptions table."""
-    from playhouse.migrate import migrate
-
-    for table, columns in COLUMNS.items():
-        have = {c.name for c in database.get_columns(table)}
-        ops = [migrator.add_column(table, name, field) for name, field in columns.items()
-               if name not in have]  # fmt: skip
-        if ops:
-            migrate(*ops)
+    add_missing_columns(database, migrator, COLUMNS)
     database.create_tables([Subscription], safe=True)

@@ -4,9 +4,9 @@ Idempotent: a database created by m0001 from today's models has these already.
 """
 
 import peewee
-from playhouse.migrate import migrate
 
 from webapp.db import UTCDateTimeField
+from webapp.migrate import add_missing_columns
 from webapp.models import AccountSwitch
 
 COLUMNS = {
@@ -18,8 +18,5 @@ COLUMNS = {
 
 def upgrade(database, migrator):
     """Add the customer's switch-code columns and the account_switch table."""
-    have = {c.name for c in database.get_columns("customer")}
-    ops = [migrator.add_column("customer", n, f) for n, f in COLUMNS.items() if n not in have]
-    if ops:
-        migrate(*ops)
+    add_missing_columns(database, migrator, {"customer": COLUMNS})
     database.create_tables([AccountSwitch], safe=True)

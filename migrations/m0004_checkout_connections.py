@@ -6,8 +6,8 @@ Idempotent: a database created by m0001 from today's models has the tables and c
 """
 
 import peewee
-from playhouse.migrate import migrate
 
+from webapp.migrate import add_missing_columns, add_missing_index
 from webapp.models import Checkout, Seller
 
 COLUMNS = {
@@ -25,16 +25,9 @@ COLUMNS = {
 def upgrade(database, migrator):
     """Create the checkout table, add the columns, and one Rolegate connection per seller."""
     database.create_tables([Checkout], safe=True)
-    for table, columns in COLUMNS.items():
-        have = {c.name for c in database.get_columns(table)}
-        ops = [migrator.add_column(table, name, field) for name, field in columns.items()
-               if name not in have]  # fmt: skip
-        if ops:
-            migrate(*ops)
-    for table, columns in (("orders", ("seller_id", "payment_ref")),
-                           ("webhook_event", ("checkout_id", "received_at"))):  # fmt: skip
-        if f"{table}_{'_'.join(columns)}" not in {i.name for i in database.get_indexes(table)}:
-            migrate(migrator.add_index(table, columns, False))
+    add_missing_columns(database, migrator, COLUMNS)
+    add_missing_index(database, migrator, "orders", ("seller_id", "payment_ref"))
+    add_missing_index(database, migrator, "webhook_event", ("checkout_id", "received_at"))
     have = {
         c.seller_id for c in Checkout.select(Checkout.seller).where(Checkout.provider == "rolegate")
     }

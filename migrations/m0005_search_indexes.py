@@ -7,15 +7,15 @@ Idempotent: a database created by m0001 from today's models has the orders index
 import peewee
 from playhouse.migrate import migrate
 
-OLD, NEW = "orders_seller_id_status_access_ends_at", "orders_seller_id_status_access_ends_at_id"
+from webapp.migrate import add_missing_index
+
+OLD = "orders_seller_id_status_access_ends_at"
 
 
 def upgrade(database, migrator):
     """Replace the ending index with one that includes the id; add the email pattern index."""
-    names = {i.name for i in database.get_indexes("orders")}
-    if NEW not in names:
-        migrate(migrator.add_index("orders", ("seller_id", "status", "access_ends_at", "id")))
-    if OLD in names:
+    add_missing_index(database, migrator, "orders", ("seller_id", "status", "access_ends_at", "id"))
+    if OLD in {i.name for i in database.get_indexes("orders")}:
         migrate(migrator.drop_index("orders", OLD))
     if isinstance(database, peewee.PostgresqlDatabase):
         database.execute_sql(

@@ -41,3 +41,27 @@ def upgrade():
             MigrationHistory.create(name=name)
         applied.append(name)
     return applied
+
+
+# What the migrations share: each may run on a database created from today's models
+# (m0001), which has every column and index already, so they add only what is missing.
+
+
+def add_missing_columns(database, migrator, columns_by_table):
+    """Add each {table: {column: field}} column the table does not have yet."""
+    from playhouse.migrate import migrate
+
+    for table, columns in columns_by_table.items():
+        have = {c.name for c in database.get_columns(table)}
+        ops = [migrator.add_column(table, name, field) for name, field in columns.items()
+               if name not in have]  # fmt: skip
+        if ops:
+            migrate(*ops)
+
+
+def add_missing_index(database, migrator, table, columns, unique=False):
+    """Add the index on `columns` (peewee's name for it) unless the table has it."""
+    from playhouse.migrate import migrate
+
+    if f"{table}_{'_'.join(columns)}" not in {i.name for i in database.get_indexes(table)}:
+        migrate(migrator.add_index(table, columns, unique))
