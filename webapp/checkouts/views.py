@@ -42,9 +42,7 @@ def after_payment_url(checkout):
 def index():
     """Every connection, with how many events need attention."""
     checkouts = list(owned_query(Checkout).order_by(Checkout.created_at))
-    attention = waiting.counts(current_user.id)
-    return render("checkouts/index.html", checkouts=checkouts, attention=attention,
-                  providers=PROVIDERS)  # fmt: skip
+    return render("checkouts/index.html", checkouts=checkouts, providers=PROVIDERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -74,7 +72,7 @@ def _page(checkout, secret_form=None, key_form=None, status=200, account_form=No
         provider=PROVIDERS[checkout.provider], secret_form=secret_form or SecretForm(),
         key_form=key_form or StripeKeyForm(), status=status,
         account_form=account_form or GumroadAccountForm(account_id=checkout.account_id),
-        waiting=sum(1 for e in events if e.status == "needs_attention"),
+        waiting=checkout.waiting,
     )  # fmt: skip
 
 
@@ -133,7 +131,7 @@ def retry(checkout_id):
     """Try again: apply the events that needed attention, now that the seller fixed it."""
     checkout = get_owned(Checkout, checkout_id)
     applied = waiting.retry(checkout)
-    left = waiting.counts(current_user.id).get(checkout.id, 0)
+    left = Checkout.get_by_id(checkout.id).waiting
     flash(f"{applied} event(s) applied; {left} still need attention.",
           "success" if not left else "error")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))

@@ -4,8 +4,6 @@ what they lacked (a product mapping, the restricted key) or their order arrived.
 import json
 import logging
 
-import peewee
-
 from webapp.checkouts import Rejected, adapter
 from webapp.db import utcnow, write_transaction
 from webapp.models import Checkout, Seller, WebhookEvent
@@ -13,15 +11,14 @@ from webapp.models import Checkout, Seller, WebhookEvent
 log = logging.getLogger("rolegate.checkouts")
 
 
-def counts(seller_id):
-    """{checkout id: number of events needing attention} of the seller."""
-    rows = (
-        WebhookEvent.select(WebhookEvent.checkout, peewee.fn.COUNT(WebhookEvent.id).alias("n"))
-        .where((WebhookEvent.seller == seller_id) & (WebhookEvent.status == "needs_attention"))
-        .group_by(WebhookEvent.checkout)
-        .tuples()
+def waiting_checkouts(seller_id):
+    """The seller's connections with events needing attention, oldest connection first
+    (each one's `waiting` says how many)."""
+    return list(
+        Checkout.select()
+        .where((Checkout.seller == seller_id) & (Checkout.waiting > 0))
+        .order_by(Checkout.created_at)
     )
-    return {checkout_id: n for checkout_id, n in rows}
 
 
 def retry(checkout):

@@ -44,10 +44,5 @@ def latest_activity(seller, limit=10):
 def needing_attention(seller):
     """[(connection, count)] of the seller's checkouts with events Rolegate could not place."""
     from webapp.checkouts import waiting
-    from webapp.models import Checkout
 
-    counts = waiting.counts(seller.id)
-    if not counts:
-        return []
-    found = Checkout.select().where((Checkout.seller == seller.id) & Checkout.id.in_(list(counts)))
-    return [(c, counts[c.id]) for c in found.order_by(Checkout.created_at)]
+    return [(c, c.waiting) for c in waiting.waiting_checkouts(seller.id)]
