@@ -33,6 +33,9 @@ class Settings:
     discord_url: str = "https://discord.com"
     # Where the `stripe` library sends Rolegate's few Stripe API calls (a stand-in in tests).
     stripe_api_url: str = "https://api.stripe.com"
+    # Where Paddle's SDK sends its one call (a customer's email); empty: Paddle's own API,
+    # the sandbox one for a `pdl_sdbx_…` key.
+    paddle_api_url: str = ""
     discord_client_id: str = ""
     discord_client_secret: str = ""
     discord_bot_token: str = ""

@@ -18,7 +18,7 @@ answer and no new work. A sixth provider is one module here, its entry in `ADAPT
 tests.
 """
 
-from webapp.checkouts import gumroad, lemonsqueezy, rolegate, stripe, whop
+from webapp.checkouts import gumroad, lemonsqueezy, paddle, rolegate, stripe, whop
 from webapp.checkouts.base import Rejected, Translation
 
 __all__ = ["ADAPTERS", "Rejected", "Translation", "adapter"]
@@ -26,7 +26,7 @@ __all__ = ["ADAPTERS", "Rejected", "Translation", "adapter"]
 
 ADAPTERS = {
     "rolegate": rolegate, "stripe": stripe, "lemonsqueezy": lemonsqueezy, "whop": whop,
-    "gumroad": gumroad,
+    "paddle": paddle, "gumroad": gumroad,
 }  # fmt: skip
 
 

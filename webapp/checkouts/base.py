@@ -33,6 +33,8 @@ class Translation:
     # ("payment", ref), resolved by the receiver.
     order_ref: tuple | None = None
     event_type: str = ""  # the provider's own name of the event, for the event log
+    # It supplies what waiting events may lack (a buyer's email): try them again after it.
+    unblocks: bool = False
 
     @classmethod
     def ignored(cls, reason, order_ref=None):

@@ -38,6 +38,21 @@ class StripeKeyForm(FlaskForm):
     )  # fmt: skip
 
 
+class PaddleKeyForm(FlaskForm):
+    """Paddle's optional API key, to read a buyer's email when no customer event came."""
+
+    api_key = PasswordField(
+        "API key",
+        validators=[Optional(), Length(max=200),
+                    Regexp(r"^pdl_(live|sdbx)_apikey_\S+$",
+                           message="A Paddle API key starts with pdl_live_apikey_ or "
+                                   "pdl_sdbx_apikey_.")],
+    )  # fmt: skip
+
+
+KEY_FORMS = {"stripe": StripeKeyForm, "paddle": PaddleKeyForm}
+
+
 class GumroadAccountForm(FlaskForm):
     """Gumroad's seller ID, which every ping must name."""
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from webapp import crypto, jobs
 from webapp.checkouts import waiting
-from webapp.checkouts.forms import GumroadAccountForm, NewCheckoutForm, SecretForm, StripeKeyForm
+from webapp.checkouts.forms import KEY_FORMS, GumroadAccountForm, NewCheckoutForm, SecretForm
 from webapp.db import db
 from webapp.models import Checkout, WebhookEvent
 from webapp.models.checkouts import PROVIDERS
@@ -70,7 +70,8 @@ def _page(checkout, secret_form=None, key_form=None, status=200, account_form=No
         "checkouts/show.html", checkout=checkout, endpoint=endpoint_url(checkout),
         after_payment=after_payment_url(checkout), events=events, labels=STATUS_LABELS,
         provider=PROVIDERS[checkout.provider], secret_form=secret_form or SecretForm(),
-        key_form=key_form or StripeKeyForm(), status=status,
+        key_form=key_form or KEY_FORMS.get(checkout.provider, KEY_FORMS["stripe"])(),
+        status=status,
         account_form=account_form or GumroadAccountForm(account_id=checkout.account_id),
         waiting=checkout.waiting,
     )  # fmt: skip
@@ -112,17 +113,21 @@ def account(checkout_id):
 
 @bp.route("/<int:checkout_id>/key", methods=["POST"])
 def key(checkout_id):
-    """Save or remove Stripe's restricted key; events waiting for it are applied."""
+    """Save or remove the connection's API key (Stripe's restricted key, Paddle's API key);
+    events waiting for it are applied."""
     checkout = get_owned(Checkout, checkout_id)
-    form = StripeKeyForm()
-    if checkout.provider != "stripe" or not form.validate_on_submit():
+    if checkout.provider not in KEY_FORMS:
+        return _page(checkout, status=400)
+    form = KEY_FORMS[checkout.provider]()
+    if not form.validate_on_submit():
         return _page(checkout, key_form=form, status=400)
     value = (form.api_key.data or "").strip()
     checkout.api_key = crypto.encrypt(value) if value else ""
     checkout.save(only=[Checkout.api_key])
     applied = waiting.retry(checkout) if value else 0
-    flash("Restricted key saved." + (f" {applied} waiting event(s) applied." if applied else "")
-          if value else "Restricted key removed.", "success")  # fmt: skip
+    label = form.api_key.label.text
+    flash(f"{label} saved." + (f" {applied} waiting event(s) applied." if applied else "")
+          if value else f"{label} removed.", "success")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
 
 

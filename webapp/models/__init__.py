@@ -2,7 +2,7 @@
 
 from webapp.models.accounts import Seller
 from webapp.models.catalog import PriceVariant, Product
-from webapp.models.checkouts import Checkout
+from webapp.models.checkouts import Checkout, CheckoutCustomer
 from webapp.models.discord_apps import App, Automation
 from webapp.models.orders import AccountSwitch, Customer, Order, Subscription, WebhookEvent
 from webapp.models.outbox import Action, Grant
@@ -15,6 +15,7 @@ MODELS = [
     App,
     Automation,
     Checkout,
+    CheckoutCustomer,
     Customer,
     Order,
     AccountSwitch,

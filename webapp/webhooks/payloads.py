@@ -77,15 +77,25 @@ def parse(body):
     return kind, PARSERS[kind](data)
 
 
+def email_field(data, path):
+    """The email address at `path` (its last part is the key in `data`), normalized."""
+    email = _text(data, path, max_length=254)
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise PayloadError(f"field {path} is not an email address") from None
+
+
+def time_field(data, path, required=True):
+    """The ISO 8601 time at `path` as an aware datetime (None when absent and not required)."""
+    return _time(data, path, required=required)
+
+
 def _order_paid(data):
     customer = data.get("customer")
     if not isinstance(customer, dict):
         raise PayloadError("missing field: data.customer (an object)")
-    email = _text(customer, "data.customer.email", max_length=254)
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise PayloadError("field data.customer.email is not an email address") from None
+    email = email_field(customer, "data.customer.email")
     subscription_id = _text(data, "data.subscription_id", required=False, max_length=128)
     return {
         "order_id": _text(data, "data.order_id", max_length=128),

@@ -110,12 +110,24 @@ def _by_payment(seller, ref):
     )
 
 
+def _by_subscription(seller, subscription_id):
+    return (
+        Order.select(Order.id, Order.external_id)
+        .where((Order.seller == seller.id) & (Order.subscription_id == subscription_id))
+        .order_by(Order.id.desc())
+        .first()
+    )
+
+
 def _placed(seller, translation):
-    """The translation with orders named by their payment found, or needing attention."""
+    """The translation with orders named by their payment (or, failing that, their
+    subscription's latest order) found, or needing attention."""
     steps = []
     for kind, data in translation.steps:
         if "payment_ref" in data and "order_id" not in data:
             order = _by_payment(seller, data["payment_ref"])
+            if order is None and data.get("subscription_ref"):
+                order = _by_subscription(seller, data["subscription_ref"])
             if order is None:
                 return Translation.needs_attention(
                     f"Rolegate has no order paid with {data['payment_ref'][:80]} yet. It is "
@@ -139,12 +151,7 @@ def _shown_on(seller, translation, results):
         order = _by_payment(seller, ref)
         return order.id if order else None
     if kind == "subscription" and ref:
-        order = (
-            Order.select(Order.id)
-            .where((Order.seller == seller.id) & (Order.subscription_id == ref))
-            .order_by(Order.id.desc())
-            .first()
-        )
+        order = _by_subscription(seller, ref)
         return order.id if order else None
     return None
 
@@ -177,7 +184,10 @@ def _record_and_apply(checkout, seller, key, body, received_at):
             waiting.noted(checkout.id)
     log.info("webhook %s %s", kind, translation.status, extra={"seller_id": seller.id,
              "webhook_id": key, "order_id": order_id})  # fmt: skip
-    if checkout.waiting and any(k == "order.paid" for k, _ in translation.steps):
-        # A refund or dispute may have come before its payment: apply it now.
+    if checkout.waiting and (
+        translation.unblocks or any(k == "order.paid" for k, _ in translation.steps)
+    ):
+        # A refund or dispute may have come before its payment, a payment before its buyer's
+        # email: apply them now.
         waiting.retry(checkout)
     return answer, code
