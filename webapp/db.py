@@ -3,10 +3,12 @@
 import contextlib
 import fcntl
 import threading
+import time
 from datetime import UTC, datetime
 
 import peewee
-from playhouse.db_url import connect
+from playhouse.db_url import connect, register_database
+from playhouse.pool import PooledPostgresqlDatabase
 
 db = peewee.DatabaseProxy()
 
@@ -24,6 +26,41 @@ def utcnow():
     return datetime.now(UTC)
 
 
+class _Pool(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, without its `SELECT 1` for a connection that came back
+    moments ago.
+
+    peewee pings every connection it hands out, holding the pool's lock: one round trip per
+    request, and the process's threads queue behind it. A connection back in the pool for
+    less than `RECHECK` seconds is handed out unpinged (its local state still says closed,
+    broken or mid-transaction, as before); if the server went away in that moment, the first
+    query fails and the request's transaction never commits.
+    """
+
+    RECHECK = 2.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._returned = {}
+
+    def _is_closed(self, conn):
+        fresh = time.monotonic() - self._returned.get(self.conn_key(conn), -1e9) < self.RECHECK
+        if fresh and not conn.closed and self._adapter.txn_status(conn) == self._adapter.txn_idle:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        self._returned[self.conn_key(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._returned.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+
+register_database(_Pool, "postgresql+rolegatepool")
+
+
 def open_database(url):
     """A peewee Database for url (SQLite gets WAL, a busy timeout and foreign keys)."""
     if url.startswith("sqlite"):
@@ -32,7 +69,7 @@ def open_database(url):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         # A pool per process: opening a PostgreSQL connection per request costs milliseconds.
-        url = "postgresql+pool://" + url[len("postgresql://") :]
+        url = "postgresql+rolegatepool://" + url[len("postgresql://") :]
         return connect(url, max_connections=32, stale_timeout=300, timeout=10)
     return connect(url)
 

@@ -1,13 +1,19 @@
 """Products, variants and customers as the checkout names them."""
 
+from webapp.access import catalog_cache
 from webapp.models import Customer, Product, lookups
 
 
-def get_or_create(lookup, insert, values, defaults, insert_first=False):
+def get_or_create(lookup, insert, values, defaults, insert_first=False, cache=None):
     """(row, created): the row `lookup` finds for `values`, inserted from `defaults` when
-    missing. `insert_first` when a new row is the likely case (one round trip less)."""
+    missing. `insert_first` when a new row is the likely case (one round trip less);
+    `cache` = (kind, seller id) reads through `catalog_cache`."""
     if not insert_first:
-        row = lookup.first(*values)
+
+        def find():
+            return lookup.first(*values)
+
+        row = catalog_cache.read(*cache, values, find) if cache else find()
         if row is not None:
             return row, False
     # ON CONFLICT DO NOTHING: a request creating the same row at the same moment wins
@@ -25,10 +31,12 @@ def product_for(seller_id, external_id, name=None):
         lookups.new_product,
         (seller_id, external_id),
         {"seller": seller_id, "external_id": external_id, "name": name or external_id},
+        cache=("product", seller_id),
     )
     if not created and name and product.name == product.external_id and name != product.name:
-        product.name = name
-        product.save(only=[Product.name])
+        # The found row may be shared (catalog_cache): name a copy.
+        Product.update(name=name).where(Product.id == product.id).execute()
+        product = Product(**{**product.__data__, "name": name})
     return product
 
 
@@ -41,6 +49,7 @@ def variant_for(product, external_id, name=None):
         lookups.new_variant,
         (product.id, external_id),
         {"product": product.id, "external_id": external_id, "name": name or external_id},
+        cache=("variant", product.seller_id),
     )
     return variant
 

@@ -4,7 +4,7 @@ Every dedupe key names the order's generation (a revival plans anew) and the cus
 link count (a switch of Discord account, back to one seen before included, plans anew).
 """
 
-from webapp.access import grants
+from webapp.access import catalog_cache, grants
 from webapp.db import Statement, utcnow
 from webapp.models import Action, App, Automation, Order
 
@@ -30,8 +30,11 @@ _automations = Statement(
 
 def automations(order, event):
     """Enabled automations of `event` for the order's product (or any product), of apps
-    with a server: id, app_id, action, role_id and app_guild_id."""
-    return _automations.rows(order.seller_id, event, order.product_id)
+    with a server: id, app_id, action, role_id and app_guild_id (shared rows: read only)."""
+    return catalog_cache.read(
+        "automations", order.seller_id, (event, order.product_id),
+        lambda: list(_automations.rows(order.seller_id, event, order.product_id)),
+    )  # fmt: skip
 
 
 def ends_with_access(order, app_id, kind, role_id):

@@ -7,6 +7,11 @@ import peewee
 from webapp.db import BaseModel, UTCDateTimeField, utcnow
 
 
+def new_catalog_version():
+    """A random start for `Seller.catalog_version` (below 2**53: exact in any JSON)."""
+    return secrets.randbits(52)
+
+
 def new_token(nbytes=24):
     """A random URL-safe token."""
     return secrets.token_urlsafe(nbytes)
@@ -27,6 +32,10 @@ class Seller(BaseModel):
     webhook_rotated_at = UTCDateTimeField(null=True)
     webhook_tested_at = UTCDateTimeField(null=True)
     subscription_grace_days = peewee.IntegerField(default=3)
+    # Moved by database triggers (m0008) whenever the seller's products, variants, apps or
+    # automations change: what a process cached of them is good while it is unchanged.
+    # Starts random, so a seller id SQLite reuses never matches an old seller's cache.
+    catalog_version = peewee.BigIntegerField(default=new_catalog_version)
 
     def get_id(self):
         """Flask-Login's id: the row id and the session token."""

@@ -17,7 +17,7 @@ checkout_by_endpoint = Statement(
         Checkout.id, Checkout.seller, Checkout.provider, Checkout.secret, Checkout.api_key,
         Checkout.waiting, Checkout.account_id,
         Seller.webhook_secret, Seller.webhook_previous_secret, Seller.webhook_rotated_at,
-        Seller.subscription_grace_days,
+        Seller.subscription_grace_days, Seller.catalog_version,
         WebhookEvent.select(WebhookEvent.response).where(
             (WebhookEvent.seller == Checkout.seller) & (WebhookEvent.webhook_id == webhook_id)
         ).alias("known_response"),

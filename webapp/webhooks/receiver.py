@@ -7,7 +7,7 @@ import logging
 import peewee
 from flask import Blueprint, abort, jsonify, request
 
-from webapp.access import events
+from webapp.access import catalog_cache, events
 from webapp.checkouts import Rejected, Translation, adapter, waiting
 from webapp.db import utcnow, write_transaction
 from webapp.models import Order, Seller, WebhookEvent, lookups
@@ -47,6 +47,7 @@ def _seller(row):
         webhook_previous_secret=row.webhook_previous_secret,
         webhook_rotated_at=row.webhook_rotated_at,
         subscription_grace_days=row.subscription_grace_days,
+        catalog_version=row.catalog_version,
     )  # fmt: skip
 
 
@@ -74,7 +75,8 @@ def receive(endpoint_id):
     received_at = utcnow()
     for _attempt in range(3):
         try:
-            recorded = record(checkout, seller, key, body, received_at)
+            with catalog_cache.at(seller.id, seller.catalog_version):
+                recorded = record(checkout, seller, key, body, received_at)
         except Rejected as exc:
             return _error(exc.status, exc.message)
         if recorded is not None:
