@@ -55,6 +55,8 @@ class _Pool(PooledPostgresqlDatabase):
     def begin(self, isolation_level=None):
         if isolation_level or self._isolation_level:
             return super().begin(isolation_level)
+        if self.is_closed():
+            self.connect()  # now: opening later would reset peewee's transaction stack
         self._state.begin_pending = True
 
     def execute_sql(self, sql, params=None):
