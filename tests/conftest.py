@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.checkout",
     "tests.fixtures.stripe_checkout",
+    "tests.fixtures.mailbox",
     "tests.fixtures.world",
     "tests.fixtures.sandbox",
 ]

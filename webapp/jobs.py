@@ -16,7 +16,7 @@ from datetime import timedelta
 import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
 
 from webapp.db import db, utcnow
@@ -46,11 +46,11 @@ class JobKind:
 
 RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
 EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
-SEND_CLAIM_LINK = JobKind("workers.mail.send_claim_link", MAINTENANCE, timeout=60)
+SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout=600)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
 CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
-KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_LINK, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP)
+KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP)
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,20 @@ def expiry_scheduled_at(order_id):
     return sched.connection.zscore(sched.scheduled_jobs_key, expiry_job_id(order_id))
 
 
-def enqueue_claim_mail_now(order_id):
-    """Queue the claim-link mail of an order (one per order: a deterministic job id)."""
-    _enqueue_one(SEND_CLAIM_LINK, (order_id,), f"claim-mail-{order_id}")
+CLAIM_MAILS_JOB_ID = "claim-mails"
+
+
+def enqueue_claim_mails():
+    """Queue the claim-mail sender unless it is queued or running already (the mails wait in
+    the database: `claim.mails`); True when queued."""
+    try:
+        status = Job.fetch(CLAIM_MAILS_JOB_ID, connection=get_redis()).get_status()
+    except NoSuchJobError:
+        status = None
+    if status in (JobStatus.QUEUED, JobStatus.STARTED):
+        return False
+    _enqueue_one(SEND_CLAIM_MAILS, (), CLAIM_MAILS_JOB_ID)
+    return True
 
 
 def enqueue_switch_notice_now(switch_id, old_name):
@@ -227,13 +238,6 @@ def schedule_expiry(order_id, when):
             schedule_expiry_now(order_id, when)
 
     after_commit(f"schedule the expiry of order {order_id}", send)
-
-
-def enqueue_claim_mail(order_id):
-    """Mail the buyer their claim link once the order is committed."""
-    after_commit(
-        f"queue the claim mail of order {order_id}", lambda: enqueue_claim_mail_now(order_id)
-    )
 
 
 def enqueue_switch_notice(switch_id, old_name):

@@ -4,37 +4,10 @@ mailed to the buyer, is mailed and shown on the order, and is limited to a few i
 import re
 import time
 
-import pytest
-from aiosmtpd.controller import Controller
-
 from tests.fixtures.app import csrf_from
-from tests.fixtures.processes import free_port
 from tests.fixtures.world import ANN, BOB, CLEO, drain, follow_oauth
 from webapp.db import db
 from webapp.models import AccountSwitch, Customer
-
-
-class Inbox:
-    """aiosmtpd's handler: every message received, as text."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(app_config):
-    """A real SMTP server on localhost; SMTP_URL points at it (plain SMTP, no TLS)."""
-    box = Inbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    app_config["SMTP_URL"] = f"smtp+plain://127.0.0.1:{port}"
-    yield box
-    controller.stop()
 
 
 def _code(inbox):

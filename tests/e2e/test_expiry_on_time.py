@@ -70,3 +70,16 @@ def test_an_expiry_due_at_a_fraction_of_a_second_goes_to_its_queue_then_and_not_
     sched.enqueue_jobs()
     assert waiting(), "the expiry was not queued within 0.1 s of its due time"
     assert datetime.now(UTC) - due < timedelta(seconds=0.9)
+
+
+def test_the_real_scheduler_and_worker_mail_a_claim_link_within_seconds(inbox, world, processes):
+    processes.worker()
+    processes.scheduler(interval="0.5")
+    world.checkout.paid("ord_mail", email="cleo@example.com")
+    token = world.order("ord_mail").claim_token
+    wait_until(lambda: any(f"/claim/{token}" in m for m in inbox.messages), timeout=15,
+               interval=0.1, message="the claim mail")  # fmt: skip
+    wait_until(lambda: world.order("ord_mail").claim_mail_due_at is None, timeout=5,
+               message="the mail to be marked sent")  # fmt: skip
+    time.sleep(1.5)  # more polls: still one mail
+    assert sum(f"/claim/{token}" in m for m in inbox.messages) == 1

@@ -61,8 +61,6 @@ def order_paid(seller, data):
             jobs.enqueue_actions(planner.plan_purchase(order))
             if order.access_ends_at is not None:
                 jobs.schedule_expiry(order.id, order.access_ends_at)
-            if customer.discord_user_id is None:
-                jobs.enqueue_claim_mail(order.id)
     return order
 
 
@@ -104,6 +102,10 @@ def _paid(order, seller, data, customer, product, variant):
     if order.status == "active" and order.access_ends_at is not None:
         if order.access_ends_at <= now:
             order.status, order.ended_at = "expired", now
+    # The claim link is mailed to a buyer who has not linked Discord yet: due with the order
+    # itself (the outbox of `claim.mails`), so no mail is lost with a Redis job.
+    if order.status == "active" and customer is not None and customer.discord_user_id is None:
+        order.claim_mail_due_at = order.claim_mail_due_at or now
     order.updated_at = now
 
 

@@ -70,6 +70,9 @@ class Order(BaseModel):
     # The checkout's payment reference (Stripe: the payment intent) that refunds and
     # disputes name instead of the order.
     payment_ref = peewee.CharField(max_length=255, null=True)
+    # When the claim link is due to be mailed (an outbox in the order's own row, written with
+    # it): None once sent or not needed; while a sender holds it, the end of its lease.
+    claim_mail_due_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -83,6 +86,7 @@ class Order(BaseModel):
             (("seller", "subscription_id"), False),
             (("customer", "status"), False),
             (("seller", "payment_ref"), False),
+            (("claim_mail_due_at",), False),
         )
 
 
