@@ -214,6 +214,7 @@ def test_operations_page_shows_queues_workers_and_the_outbox(world):
     page = world.client.get("/operations/").get_data(as_text=True)
     assert "rolegate-actions" in page and "No worker is running" in page
     assert "queued: 1" in page and "Oldest action waiting for a worker" in page
+    assert "Claim mails due: <strong>1</strong>, the oldest for" in page
 
 
 def test_operations_page_is_404_for_sellers_not_listed_as_operators(

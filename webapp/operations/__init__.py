@@ -9,7 +9,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from webapp.db import utcnow
 from webapp.health import check_scheduler
 from webapp.jobs import QUEUES, scheduler
-from webapp.models import Action
+from webapp.models import Action, Order
 from webapp.pages import render
 from webapp.services import get_redis, settings
 
@@ -40,6 +40,8 @@ def snapshot():
         Action.select().where((Action.status == "queued") & (Action.next_attempt_at <= now))
         .order_by(Action.next_attempt_at).first()
     )  # fmt: skip
+    mails_due = Order.select(Order.claim_mail_due_at).where(Order.claim_mail_due_at <= now)
+    oldest_mail = mails_due.order_by(Order.claim_mail_due_at).first()
     by_status = {
         row.status: row.n
         for row in Action.select(Action.status, peewee.fn.COUNT(Action.id).alias("n")).group_by(
@@ -57,6 +59,10 @@ def snapshot():
         "oldest": oldest,
         "oldest_age": (now - oldest.next_attempt_at).total_seconds() if oldest else None,
         "by_status": by_status,
+        "mails_due": mails_due.count(),
+        "oldest_mail_age": (now - oldest_mail.claim_mail_due_at).total_seconds()
+        if oldest_mail
+        else None,
     }
 
 
