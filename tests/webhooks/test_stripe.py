@@ -82,6 +82,17 @@ def test_a_replayed_event_answers_the_same_and_does_no_new_work(stripe_account):
         assert Order.select().count() == 1
 
 
+def test_a_known_event_id_with_a_bad_signature_is_refused_not_answered(stripe_account):
+    event = stripe_account.event("checkout.session.completed", {
+        "id": "cs_test_1", "payment_status": "paid", "payment_intent": "pi_1",
+        "customer_details": {"email": "ann@example.com"}, "metadata": {"product_id": "prod_a"}})  # fmt: skip
+    assert stripe_account.post(event).status_code == 200  # the endpoint's provider is now known
+    forged = stripe_account.post(event, secret="whsec_forged")
+    assert forged.status_code == 400 and "received" not in forged.get_json()
+    stripe_account.post(event)  # looked up in the first query now: the same answer
+    assert len(events()) == 1
+
+
 def test_an_unused_event_type_is_answered_200_and_logged_as_ignored(stripe_account):
     response = stripe_account.send("customer.created", {"id": "cus_1", "object": "customer"})
     assert response.status_code == 200
