@@ -4,6 +4,8 @@ TOKEN_KEY holds one or more comma-separated Fernet keys; the first encrypts, all
 so a new key can be put in front and `flask rotate-token-key` re-encrypts the rows.
 """
 
+import functools
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 _fernet = None
@@ -13,6 +15,7 @@ def configure(token_key):
     """Install the keys from TOKEN_KEY."""
     global _fernet
     _fernet = MultiFernet([Fernet(k.strip()) for k in token_key.split(",") if k.strip()])
+    _decrypted.cache_clear()
 
 
 def _keys():
@@ -32,6 +35,13 @@ def decrypt(ciphertext):
     """Plaintext of ciphertext ('' stays ''); raises InvalidToken on a foreign key."""
     if not ciphertext:
         return ""
+    return _decrypted(ciphertext)
+
+
+@functools.lru_cache(maxsize=256)
+def _decrypted(ciphertext):
+    # Every webhook decrypts its connection's signing secret: the few in use are kept (the
+    # plaintext is in this process's memory for each request anyway). New keys clear it.
     return _keys().decrypt(ciphertext.encode()).decode()
 
 
