@@ -195,6 +195,19 @@ def test_a_key_without_permission_needs_attention_and_a_good_key_applies_it(
     assert order().status == "active" and waiting(account.checkout) == 0
 
 
+def test_an_unreadable_or_missing_customer_from_the_api_needs_attention(client, seller, paddle_api):
+    paddle_api.state.add_key("pdl_sdbx_apikey_good", "customer.read")
+    paddle_api.state.customers["ctm_01ann"] = {"id": "ctm_01ann"}  # not a whole customer
+    account = Paddle(client, connection(seller, api_key="pdl_sdbx_apikey_good"))
+    assert account.transaction().status_code == 200
+    assert account.transaction(txn="txn_01other", ctm="ctm_01nobody").status_code == 200
+    first, second = events()
+    assert first.status == second.status == "needs_attention"
+    assert (
+        "was not a customer" in first.reason and "Customer ctm_01nobody not found" in second.reason
+    )
+
+
 def test_a_subscription_renews_by_its_recurring_transactions_and_ends_when_canceled(paddle):
     paddle.customer()
     first_end = NOW + timedelta(days=30)

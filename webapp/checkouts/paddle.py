@@ -169,6 +169,10 @@ def _customer(checkout, ref):
         raise NotPlaced(
             f"{NO_EMAIL.format(ref=ref[:40])} Paddle's API could not be reached."
         ) from None  # fmt: skip
+    except (KeyError, TypeError, ValueError):  # the SDK could not read Paddle's answer
+        raise NotPlaced(
+            f"{NO_EMAIL.format(ref=ref[:40])} Paddle's answer was not a customer."
+        ) from None
     _note(checkout, ref, customer.email, customer.name or "", customer.updated_at)
     return customer.email, customer.name or ""
 
