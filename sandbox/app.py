@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, g, request
 
-from sandbox import control_api, oauth, page, rest
+from sandbox import control_api, gateway, oauth, page, rest
 from sandbox.state import SandboxState
 
 # Invalid requests in Discord's sense, which feed the Cloudflare ban.
@@ -45,6 +45,7 @@ def create_app(config=None):
                 state.stats["invalid"] += 1
         return response
 
-    for module in (rest, oauth, control_api, page):
+    for module in (rest, oauth, control_api, page, gateway):
         app.register_blueprint(module.bp)
+    gateway.sock.init_app(app)
     return app

@@ -99,6 +99,15 @@ class SandboxControl:
         """The user leaves the server by themselves."""
         return self._call("DELETE", f"/guilds/{guild_id}/members/{user_id}")
 
+    def remove_role_by_hand(self, guild_id, user_id, role_id):
+        """A moderator takes a role from a member (the gateway dispatches the update)."""
+        return self._call("DELETE", f"/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+
+    def gateway(self, **changes):
+        """The gateway's counters; members_intent=False switches Server Members Intent off,
+        drop=True closes every connection (resumable)."""
+        return self._post("/gateway", changes) if changes else self._call("GET", "/gateway")
+
     def ban(self, guild_id, user_id):
         """Ban a user (and remove them if they are on the server)."""
         return self._post(f"/guilds/{guild_id}/bans", {"user_id": user_id})

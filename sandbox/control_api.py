@@ -55,6 +55,19 @@ def config():
         return jsonify(config=state.config, limits=state.limiter.as_json())
 
 
+@bp.route("/gateway", methods=["GET", "POST"])
+def gateway():
+    """The gateway's sessions and counters; POST {"members_intent": bool} switches the
+    developer portal's "Server Members Intent", {"drop": true} closes every connection
+    (4000, resumable)."""
+    body, hub = _body(), g.state.gateway
+    if "members_intent" in body:
+        hub.members_intent = bool(body["members_intent"])
+    if body.get("drop"):
+        hub.drop()
+    return jsonify(hub.as_json())
+
+
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def faults():
     """Add rules ({"rules": [...]} or one rule), list them, or clear them all (DELETE)."""
@@ -110,6 +123,18 @@ def guild(guild_id):
             bot_position=bot["position"] if bot else None,
             bot_permissions=str(state.bot_permissions(gd)), bans=sorted(gd["bans"]),
         )  # fmt: skip
+
+
+@bp.delete("/guilds/<guild_id>/members/<user_id>/roles/<role_id>")
+def remove_role_by_hand(guild_id, user_id, role_id):
+    """A moderator takes a role from a member in Discord's own client."""
+    state = g.state
+    with state.lock:
+        member = _guild(guild_id)["members"][user_id]  # KeyError → 404
+        if role_id in member["roles"]:
+            member["roles"].remove(role_id)
+            state.member_roles_changed(guild_id, user_id)
+        return jsonify(roles=member["roles"])
 
 
 @bp.post("/guilds/<guild_id>/members")

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from sandbox import seed
+from sandbox import gateway, seed
 from sandbox.ratelimit import Limited, retry_after_header
 from sandbox.state import now_iso
 
@@ -305,6 +305,14 @@ def add_member(state, guild_id, user_id):
     return 201, state.member_json(guild, user_id)
 
 
+@route("GET", "/gateway/bot")
+def gateway_bot(state):
+    """Where the gateway is, and how many sessions the bot may still start today."""
+    _bot_only()
+    url = request.host_url.replace("http", "ws", 1).rstrip("/") + "/gateway"
+    return 200, gateway.gateway_bot(state, url)
+
+
 @route("DELETE", "/guilds/{guild_id}/members/{user_id}")
 def kick(state, guild_id, user_id):
     """Kick a member (only one whose highest role is below the bot's)."""
@@ -335,6 +343,7 @@ def add_role(state, guild_id, user_id, role_id):
     member = _member_role(state, guild_id, user_id, role_id)
     if role_id not in member["roles"]:
         member["roles"].append(role_id)
+        state.member_roles_changed(guild_id, user_id)
     return 204, None
 
 
@@ -344,6 +353,7 @@ def remove_role(state, guild_id, user_id, role_id):
     member = _member_role(state, guild_id, user_id, role_id)
     if role_id in member["roles"]:
         member["roles"].remove(role_id)
+        state.member_roles_changed(guild_id, user_id)
     return 204, None
 
 

@@ -4,7 +4,8 @@ import copy
 
 CLIENT_ID = "100000000000000001"
 CLIENT_SECRET = "sandbox-client-secret"
-BOT_TOKEN = "sandbox-bot-token"
+# Shaped like Discord's: the bot's user id in base64, a timestamp part, an HMAC part.
+BOT_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAy.GSandb.c2FuZGJveC1ib3QtdG9rZW4tc2lnbmF0dXJl"
 BOT_USER_ID = "100000000000000002"
 BOT_USERNAME = "Rolegate Bot"
 OWNER_ID = "200000000000000099"

@@ -7,7 +7,7 @@ import time
 from collections import Counter, deque
 from datetime import UTC, datetime
 
-from sandbox import seed
+from sandbox import gateway, seed
 from sandbox.faults import Faults
 from sandbox.ratelimit import RateLimiter
 
@@ -35,6 +35,7 @@ class SandboxState:
             self.log = deque(maxlen=500)
             self.dms, self.messages = {}, []
             self.ids = itertools.count(400000000000000001)
+            self.gateway = gateway.Hub()
 
     def snowflake(self):
         """A new id."""
@@ -109,16 +110,21 @@ class SandboxState:
             guild["roles"].append(role)
         else:
             role["permissions"] = str(permissions)
+        joined = seed.BOT_USER_ID not in guild["members"]
         guild["members"][seed.BOT_USER_ID] = {"roles": [role["id"]], "joined_at": now_iso()}
+        if joined:
+            gateway.bot_added(self, guild_id)
         return guild
 
     def remove_bot(self, guild_id):
         """The bot leaves (or is kicked); like Discord, its managed role goes with it."""
         guild = self.guilds[guild_id]
-        guild["members"].pop(seed.BOT_USER_ID, None)
+        was_there = guild["members"].pop(seed.BOT_USER_ID, None) is not None
         role = self.bot_role(guild)
         if role is not None:
             self.delete_role(guild_id, role["id"])
+        if was_there:
+            gateway.bot_removed(self, guild_id)
 
     def delete_role(self, guild_id, role_id):
         """Delete a role; members lose it and the roles above move down one."""
@@ -132,6 +138,7 @@ class SandboxState:
                 r["position"] -= 1
         for member in guild["members"].values():
             member["roles"] = [r for r in member["roles"] if r != role_id]
+        gateway.role_deleted(self, guild_id, role_id)
         return True
 
     def move_bot_role(self, guild_id, position):
@@ -150,14 +157,21 @@ class SandboxState:
     def add_member(self, guild_id, user_id, roles=()):
         """Put a user on a server (counts towards their 100 servers)."""
         guild = self.guilds[guild_id]
-        if user_id not in guild["members"]:
+        new = user_id not in guild["members"]
+        if new:
             self.users[user_id]["guild_count"] += 1
         guild["members"][user_id] = {"roles": [str(r) for r in roles], "joined_at": now_iso()}
+        (gateway.member_added if new else gateway.member_updated)(self, guild_id, user_id)
 
     def remove_member(self, guild_id, user_id):
         """Take a user off a server."""
         if self.guilds[guild_id]["members"].pop(user_id, None) is not None:
             self.users[user_id]["guild_count"] -= 1
+            gateway.member_removed(self, guild_id, user_id)
+
+    def member_roles_changed(self, guild_id, user_id):
+        """A member's roles changed (REST or the live page): tell the gateway."""
+        gateway.member_updated(self, guild_id, user_id)
 
     def top_position(self, guild, user_id):
         """Highest role position of a member (the owner outranks everyone)."""
