@@ -64,6 +64,10 @@ class Processes:
         """Rolegate's scheduler process (rq-scheduler)."""
         return self.start("scheduler", "-m", "workers.scheduler", "--interval", interval)
 
+    def gateway(self):
+        """Rolegate's gateway process (hikari, connected to DISCORD_URL)."""
+        return self.start("gateway", "-m", "workers.gateway")
+
     def web(self, workers=2):
         """The Flask app under gunicorn on a free port; returns its base URL."""
         port = free_port()

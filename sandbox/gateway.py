@@ -59,10 +59,14 @@ class Hub:
         self.members_intent = True
         self.stats = {"identifies": 0, "resumes": 0, "dispatches": 0}
 
-    def open(self, intents):
+    def spend(self):
+        """An Identify came: like Discord, it counts against the day's session starts."""
         with self.lock:
             self.identifies_left -= 1
             self.stats["identifies"] += 1
+
+    def open(self, intents):
+        with self.lock:
             session = Session(intents)
             self.sessions[session.id] = session
             return session
@@ -243,6 +247,7 @@ def _handle(state, conn, session, raw):
 
 
 def _identify(state, conn, data):
+    state.gateway.spend()
     if data.get("token") != seed.BOT_TOKEN:
         conn.close(4004, "Authentication failed.")
         return False

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from rq import Worker
 
 from webapp.db import db
+from webapp.discord import gateway_status
 from webapp.services import get_redis
 
 bp = Blueprint("health", __name__)
@@ -40,11 +41,17 @@ def check_scheduler():
     return {"ok": bool(alive), "count": len(alive)}
 
 
+def check_gateway():
+    """The gateway process's heartbeat is fresh and it is connected to Discord."""
+    return gateway_status.read()
+
+
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
     "workers": check_workers,
     "scheduler": check_scheduler,
+    "gateway": check_gateway,
 }
 
 

@@ -10,6 +10,7 @@ finds it again in the database.
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,7 +51,10 @@ SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
 CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
-KINDS = (RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP)
+CHECK_MEMBER = JobKind("workers.members.check_member", ACTIONS, timeout=60)
+KINDS = (
+    RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,12 @@ def enqueue_claim_mails():
 def enqueue_switch_notice_now(switch_id, old_name):
     """Queue the mail that tells a buyer their access moved to another account."""
     _enqueue_one(SEND_SWITCH_NOTICE, (switch_id, old_name), f"switch-notice-{switch_id}")
+
+
+def enqueue_member_check(guild_id, user_id, why):
+    """Compare one member with what Rolegate holds (a gateway event said they changed)."""
+    _enqueue_one(CHECK_MEMBER, (guild_id, user_id, why),
+                 f"member-{guild_id}-{user_id}-{time.time_ns()}")  # fmt: skip
 
 
 def enqueue_catch_up(checkout_id):

@@ -1,5 +1,7 @@
 """Settings, tenant isolation, rendering, migrations and health."""
 
+import time
+
 import pytest
 
 from tests.fixtures.processes import wait_until
@@ -140,18 +142,33 @@ def test_health_is_503_naming_workers_and_scheduler_when_they_are_down(client):
     assert response.status_code == 503
     body = response.get_json()
     assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"]
-    assert set(body["down"]) == {"workers", "scheduler"}
+    assert set(body["down"]) == {"workers", "scheduler", "gateway"}
+    assert body["checks"]["gateway"]["state"] == "never started"
 
 
-def test_health_is_200_with_a_real_worker_and_scheduler(client, processes):
+def test_health_is_200_with_a_real_worker_scheduler_and_gateway(client, processes, sandbox):
     processes.worker()
     processes.scheduler()
+    processes.gateway()
     response = wait_until(
         lambda: (r := client.get("/healthz")).status_code == 200 and r,
         timeout=30,
         message="/healthz to be 200",
     )
     assert response.get_json()["checks"]["workers"]["count"] >= 1
+    assert response.get_json()["checks"]["gateway"]["state"] == "connected"
+
+
+def test_health_says_what_to_do_when_discord_refuses_the_members_intent(client, processes, sandbox):
+    sandbox.gateway(members_intent=False)
+    processes.gateway()
+    gateway = wait_until(
+        lambda: (c := client.get("/healthz").get_json()["checks"]["gateway"])["state"] == "fatal"
+        and c, timeout=30, message="the gateway to report the refusal",
+    )  # fmt: skip
+    assert "switch on Server Members Intent" in gateway["detail"]
+    time.sleep(2)
+    assert sandbox.gateway()["identifies"] == 1  # it waits: no reconnect loop
 
 
 def test_health_names_redis_when_it_is_down(app_config):

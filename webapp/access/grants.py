@@ -14,6 +14,7 @@ from peewee import JOIN
 from webapp.db import utcnow
 from webapp.models import Action, Customer, Grant, Order
 from webapp.models.orders import REVOKED
+from webapp.models.outbox import GIVE_TRIGGERS
 
 GIVES = {"add_to_server": "membership", "assign_role": "role"}
 UNDOES = {"remove_from_server": "membership", "revoke_role": "role"}
@@ -70,7 +71,7 @@ def giving_elsewhere(guild_id, user_id, exclude_order, kind=None, role_id=None):
             (Action.guild_id == guild_id) & (Action.discord_user_id == user_id)
             & Action.kind.in_(kinds) & Action.status.in_(PENDING_ACTIONS)
             & (Action.order != exclude_order) & (Order.status == "active")
-            & Action.trigger.in_(("purchase", "relink"))
+            & Action.trigger.in_(GIVE_TRIGGERS)
         )
     )  # fmt: skip
     if role_id is not None:

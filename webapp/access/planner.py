@@ -7,9 +7,9 @@ link count (a switch of Discord account, back to one seen before included, plans
 from webapp.access import catalog_cache, grants
 from webapp.db import Statement, utcnow
 from webapp.models import Action, App, Automation, Order
+from webapp.models.outbox import GIVE_TRIGGERS
 
 PENDING = ("waiting_for_link", "waiting_for_app", "queued")
-GIVE_TRIGGERS = ("purchase", "relink")
 
 
 _automations = Statement(
@@ -121,6 +121,25 @@ def move_grant(order, grant, customer):
         order, customer, app_id=grant.app_id, guild_id=grant.guild_id, kind=kind,
         role_id=grant.role_id, trigger="relink" if grant.via == "purchase" else "relink_alumni",
         what=f"move:grant{grant.id}",
+    )  # fmt: skip
+
+
+def give_back(order, grant, customer, trigger, stamp):
+    """An action that gives a held role again (`rejoin` / `repair`); its id when new."""
+    return _give(
+        order, customer, app_id=grant.app_id, guild_id=grant.guild_id, kind="assign_role",
+        role_id=grant.role_id, trigger=trigger, what=f"{trigger}:grant{grant.id}:{stamp}",
+    )  # fmt: skip
+
+
+def note_removed(order, grant, stamp):
+    """A line in the order's timeline: the role was removed by hand and is left alone."""
+    _insert(
+        order, customer=grant.customer_id, app=grant.app_id, trigger="repair",
+        kind="assign_role", guild_id=grant.guild_id, role_id=grant.role_id,
+        discord_user_id=grant.discord_user_id, status="skipped",
+        dedupe_key=f"o{order.id}:g{order.generation}:removed:grant{grant.id}:{stamp}",
+        result="Removed by hand in Discord; left alone (its automation does not give it back).",
     )  # fmt: skip
 
 

@@ -53,6 +53,8 @@ class Automation(BaseModel):
     role_id = peewee.CharField(max_length=32, null=True)
     role_name = peewee.CharField(max_length=100, default="")
     enabled = peewee.BooleanField(default=True)
+    # A role it gave that someone removes by hand while access is live comes back (SPEC §10).
+    give_back = peewee.BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

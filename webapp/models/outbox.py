@@ -9,14 +9,18 @@ from webapp.models.orders import Customer, Order
 
 GRANT_KINDS = ("membership", "role")
 # pending: Rolegate is about to ask Discord (written before the call, rule 4); active: held.
-GRANT_STATES = ("pending", "active", "revoked", "failed")
+# removed: someone took it away by hand in Discord and its automation does not give it back.
+GRANT_STATES = ("pending", "active", "revoked", "failed", "removed")
 # What the grant came from: the order's access (purchase) or its end (an alumni role).
 GRANT_VIAS = ("purchase", "expiry")
 ACTION_STATUSES = (
     "waiting_for_link", "waiting_for_app", "queued", "running", "done", "failed", "skipped",
 )  # fmt: skip
 # Why an action exists: an automation's event, a refund or dispute, a Discord account switch.
-TRIGGERS = ("purchase", "expiry", "refund", "dispute", "relink", "manual")
+# rejoin / repair: given back after the buyer rejoined, or after a removal by hand (SPEC §10).
+TRIGGERS = ("purchase", "expiry", "refund", "dispute", "relink", "manual", "rejoin", "repair")
+# The triggers of actions that give what an order's access holds (not its alumni role).
+GIVE_TRIGGERS = ("purchase", "relink", "rejoin", "repair")
 
 
 class Grant(BaseModel):

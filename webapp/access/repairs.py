@@ -1,0 +1,109 @@
+"""Discord drifted from what Rolegate holds: give back what a buyer with live access lost
+(SPEC §10).
+
+`check_member(guild, user, why)` is what every gateway event about a member (and, later, the
+reconciliation) comes down to. It reads the member as Discord has them *now* (Get Guild
+Member: events may come late, twice or out of order), and for each role Rolegate holds for a
+live order that the member lacks:
+
+- after a rejoin (`why="joined"`) the role is given back, always;
+- otherwise it was removed by hand: given back when its automation says "Give it back if
+  removed" (the default), else the grant is marked "removed" and left alone — it is no
+  longer Rolegate's to take at the end of access.
+
+Giving back is an ordinary give action (trigger `rejoin` or `repair`), run by a worker under
+the member's lock like every other: if access ended or the buyer switched account before it
+runs, it is skipped (`perform.stale`), so a role Rolegate itself just revoked never comes
+back. A member who left is left alone until they rejoin.
+"""
+
+import time
+
+from webapp import jobs
+from webapp.access import planner
+from webapp.db import utcnow, write_transaction
+from webapp.models import Action, Automation, Customer, Grant, Order
+from webapp.services import get_discord
+
+WHY = {"joined": "rejoin", "updated": "repair", "checked": "repair"}
+PENDING = ("queued", "running", "waiting_for_link", "waiting_for_app")
+
+
+def held_roles(guild_id, user_id):
+    """The role grants Rolegate holds for this account's live orders in this server."""
+    return list(
+        Grant.select(Grant, Order, Customer)
+        .join(Order)
+        .switch(Grant)
+        .join(Customer)
+        .where(
+            (Grant.guild_id == guild_id) & (Grant.discord_user_id == user_id)
+            & (Grant.kind == "role") & (Grant.state == "active") & (Grant.via == "purchase")
+            & (Order.status == "active") & (Customer.discord_user_id == user_id)
+        )
+    )  # fmt: skip
+
+
+def check_member(guild_id, user_id, why="checked"):
+    """Compare the member with what Rolegate holds and repair; the ids of actions queued."""
+    held = held_roles(guild_id, user_id)
+    if not held:
+        return []
+    member = get_discord().get_member(guild_id, user_id)
+    if member is None:
+        return []  # left: given back when they rejoin
+    have = set(member.get("roles", []))
+    trigger = WHY.get(why, "repair")
+    queued = []
+    with write_transaction():
+        for grant in held:
+            if grant.role_id in have or _repair_pending(grant):
+                continue
+            if trigger == "repair" and not gives_back(grant.order, grant.role_id):
+                _mark_removed(grant)
+                continue
+            new = planner.give_back(grant.order, grant, grant.customer, trigger, stamp=_stamp())
+            if new:
+                queued.append(new)
+        jobs.enqueue_actions(queued)
+    return queued
+
+
+def gives_back(order, role_id):
+    """True unless every purchase automation giving this role says not to give it back."""
+    flags = [
+        a.give_back
+        for a in Automation.select(Automation.give_back).where(
+            (Automation.seller == order.seller_id) & (Automation.event == "purchase")
+            & (Automation.action == "assign_role") & (Automation.role_id == role_id)
+            & ((Automation.product == order.product_id) | Automation.product.is_null())
+        )
+    ]  # fmt: skip
+    return not flags or any(flags)
+
+
+def _repair_pending(grant):
+    return (
+        Action.select(Action.id)
+        .where(
+            (Action.order == grant.order_id) & (Action.kind == "assign_role")
+            & (Action.role_id == grant.role_id) & Action.status.in_(PENDING)
+        )
+        .exists()
+    )  # fmt: skip
+
+
+def _mark_removed(grant):
+    """Removed by hand and not given back: no longer Rolegate's; said in the timeline."""
+    now = utcnow()
+    changed = (
+        Grant.update(state="removed", revoked_at=now)
+        .where((Grant.id == grant.id) & (Grant.state == "active"))
+        .execute()
+    )
+    if changed:
+        planner.note_removed(grant.order, grant, _stamp())
+
+
+def _stamp():
+    return time.time_ns()
