@@ -1,6 +1,7 @@
 """The seller's dashboard pages: products, automations, orders, webhook settings."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from tests.fixtures.app import csrf_from
@@ -83,6 +84,15 @@ def test_automation_can_create_a_new_role_the_bot_manages(world, sandbox):
     with db.connection_context():
         automation = Automation.get(Automation.role_name == "Students")
     assert automation.role_id == role_id(sandbox, GUILD, "Students")
+    assert automation.give_back is False  # the box was not ticked in this post
+
+
+def test_a_new_automation_gives_back_a_removed_role_by_default(world):
+    url = f"/apps/{world.discord_app.id}/automations/new"
+    form = world.client.get(url).get_data(as_text=True)
+    box = re.search(r'<label class="check">(<input[^>]*id="give_back"[^>]*>) Give it back if '
+                    r"removed</label>", form)  # fmt: skip
+    assert box and "checked" in box.group(1) and 'type="checkbox"' in box.group(1)
 
 
 def test_app_page_lists_automations_and_the_switch_toggles_with_htmx(world):
@@ -215,6 +225,7 @@ def test_operations_page_shows_queues_workers_and_the_outbox(world):
     assert "rolegate-actions" in page and "No worker is running" in page
     assert "queued: 1" in page and "Oldest action waiting for a worker" in page
     assert "Claim mails due: <strong>1</strong>, the oldest for" in page
+    assert "Gateway: <strong>never started</strong> — No gateway process has run." in page
 
 
 def test_operations_page_is_404_for_sellers_not_listed_as_operators(

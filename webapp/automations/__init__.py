@@ -62,6 +62,7 @@ def _create(app, form):
         role_id=role_id,
         role_name=role["name"] if role else "",
         enabled=form.enabled.data,
+        give_back=form.give_back.data,
     )
 
 

@@ -26,6 +26,7 @@ class AutomationForm(FlaskForm):
     role = SelectField("Role", validators=[Optional()], validate_choice=False)
     new_role_name = StringField("New role name", validators=[Optional(), Length(max=100)])
     enabled = BooleanField("Enabled", default=True)
+    give_back = BooleanField("Give it back if removed", default=True)
 
     def fill(self, products, app):
         """Offer the seller's products and the server's roles."""

@@ -7,6 +7,7 @@ from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from webapp.db import utcnow
+from webapp.discord import gateway_status
 from webapp.health import check_scheduler
 from webapp.jobs import QUEUES, scheduler
 from webapp.models import Action, Order
@@ -55,6 +56,7 @@ def snapshot():
             for w in Worker.all(connection=conn)
         ],  # fmt: skip
         "scheduler": check_scheduler(),
+        "gateway": gateway_status.read(),
         "scheduled": scheduler().count(),
         "oldest": oldest,
         "oldest_age": (now - oldest.next_attempt_at).total_seconds() if oldest else None,

@@ -1,0 +1,79 @@
+"""Discord stays true, with real processes: the sandbox's gateway, Rolegate's gateway process
+(hikari) and a real rq worker (SPEC §10)."""
+
+import time
+
+import pytest
+
+from tests.fixtures.processes import wait_until
+from tests.fixtures.world import ANN, GUILD, role_id
+from webapp.db import db
+from webapp.models import Action, Automation, Grant
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live(world, processes):
+    """A buyer holding Pro through a live order, with the worker and the gateway running."""
+    world.automation("purchase", "assign_role", role="Pro")
+    processes.worker()
+    processes.gateway()
+    wait_until(lambda: world.sandbox.gateway()["connected"] == 1, timeout=20,
+               message="the gateway process to connect")  # fmt: skip
+    world.checkout.paid("ord_1", email="ann@example.com")
+    world.claim("ord_1", ANN)
+    wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=15, message="Ann to get Pro")
+    return world
+
+
+def _repairs(world):
+    with db.connection_context():
+        order = world.order("ord_1")
+        return list(Action.select().where((Action.order == order.id)
+                                          & Action.trigger.in_(("rejoin", "repair"))))  # fmt: skip
+
+
+def test_a_buyer_who_leaves_and_rejoins_gets_the_role_back(live):
+    world = live
+    world.sandbox.remove_member(GUILD, ANN)
+    world.sandbox.add_member(GUILD, ANN)  # back through an invite, with no roles
+    started = time.monotonic()
+    wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=15, interval=0.05,
+               message="Pro to come back after the rejoin")  # fmt: skip
+    assert time.monotonic() - started < 5
+    (repair,) = _repairs(world)
+    assert (repair.trigger, repair.status) == ("rejoin", "done")
+
+
+def test_a_role_removed_by_hand_comes_back_unless_its_automation_says_no(live):
+    world = live
+    pro = role_id(world.sandbox, GUILD, "Pro")
+    world.sandbox.remove_role_by_hand(GUILD, ANN, pro)
+    wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=15, interval=0.05,
+               message="Pro to come back after its removal by hand")  # fmt: skip
+    assert [a.trigger for a in _repairs(world)] == ["repair"]
+
+    with db.connection_context():
+        Automation.update(give_back=False).execute()
+    world.sandbox.remove_role_by_hand(GUILD, ANN, pro)
+    wait_until(lambda: len(_repairs(world)) == 2, timeout=15, message="the removal to be noted")
+    time.sleep(1)
+    assert world.member_roles(ANN) == []
+    noted = _repairs(world)[-1]
+    assert noted.status == "skipped" and "Removed by hand" in noted.result
+    with db.connection_context():
+        assert Grant.get(Grant.role_id == pro).state == "removed"
+    page = world.client.get(f"/orders/{world.order('ord_1').id}").get_data(as_text=True)
+    assert "Removed by hand in Discord" in page
+
+
+def test_a_change_made_while_the_connection_dropped_is_repaired_after_the_resume(live):
+    world = live
+    world.sandbox.gateway(drop=True)
+    wait_until(lambda: world.sandbox.gateway()["connected"] == 0, timeout=5,
+               message="the connection to drop")  # fmt: skip
+    world.sandbox.remove_role_by_hand(GUILD, ANN, role_id(world.sandbox, GUILD, "Pro"))
+    wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=20, interval=0.05,
+               message="Pro to come back once the gateway resumed")  # fmt: skip
+    assert world.sandbox.gateway()["resumes"] >= 1
