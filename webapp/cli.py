@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app wsgi db upgrade`, `sweep`, `retry-failed`, `rotate-token-key`."""
+"""Operator commands: `flask --app wsgi db upgrade`, `sweep`, `reconcile`, `retry-failed`,
+`rotate-token-key`."""
 
 import click
 from flask.cli import AppGroup
@@ -23,6 +24,22 @@ def sweep_command():
 
     report = sweep()
     click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+
+
+@click.command("reconcile")
+@click.option("--app", "app_id", type=int, help="Only this app's server (its id).")
+def reconcile_command(app_id):
+    """Check every member Rolegate gave a role to against Discord, and repair (now, here)."""
+    from webapp.access import reconcile
+    from webapp.models import App
+
+    query = App.select().where((App.status == "connected") & App.guild_id.is_null(False))
+    if app_id:
+        query = query.where(App.id == app_id)
+    for app in query:
+        checked, repaired = reconcile.check_now(app)
+        click.echo(f"app {app.id} ({app.guild_name or app.name}): {checked} checked, "
+                   f"{repaired} repair(s) queued")  # fmt: skip
 
 
 @click.command("retry-failed")
@@ -62,5 +79,6 @@ def rotate_token_key_command():
 def init_app(app):
     """Register the command groups."""
     app.cli.add_command(db_cli)
-    for command in (sweep_command, retry_failed_command, rotate_token_key_command):
+    for command in (sweep_command, reconcile_command, retry_failed_command,
+                    rotate_token_key_command):  # fmt: skip
         app.cli.add_command(command)

@@ -52,8 +52,11 @@ SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, tim
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
 CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
 CHECK_MEMBER = JobKind("workers.members.check_member", ACTIONS, timeout=60)
+RECONCILE = JobKind("workers.members.reconcile", MAINTENANCE, timeout=120)
+RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeout=600)
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
+    RECONCILE, RECONCILE_BATCH,
 )  # fmt: skip
 
 
@@ -73,6 +76,15 @@ class Periodic:
 
 PERIODIC_PREFIX = "periodic-"
 PERIODIC = (Periodic(SWEEP, interval=30),)
+
+
+def periodic():
+    """Every periodic job: the sweeper, and the reconciliation every RECONCILE_EVERY seconds
+    (0 turns it off)."""
+    from webapp.services import settings
+
+    every = settings().reconcile_every
+    return PERIODIC + ((Periodic(RECONCILE, interval=every),) if every > 0 else ())
 
 
 def queue(name):
@@ -196,6 +208,17 @@ def enqueue_member_check(guild_id, user_id, why):
                  f"member-{guild_id}-{user_id}-{time.time_ns()}")  # fmt: skip
 
 
+def enqueue_reconcile_batch(app_id, after, delay=0):
+    """Queue the next batch of an app's reconciliation (after `delay` seconds when spread)."""
+    job_id = f"reconcile-{app_id}-{time.time_ns()}"
+    if delay > 0:
+        scheduler().enqueue_in(timedelta(seconds=delay), RECONCILE_BATCH.func, app_id, after,
+                               job_id=job_id, queue_name=RECONCILE_BATCH.queue,
+                               timeout=RECONCILE_BATCH.timeout)  # fmt: skip
+    else:
+        _enqueue_one(RECONCILE_BATCH, (app_id, after), job_id)
+
+
 def enqueue_catch_up(checkout_id):
     """Catch a checkout connection up (one at a time per connection: a fixed job id)."""
     _enqueue_one(CATCH_UP, (checkout_id,), f"catch-up-{checkout_id}")
@@ -261,13 +284,13 @@ def enqueue_switch_notice(switch_id, old_name):
 # Periodic jobs.
 
 
-def reconcile_periodic(sched=None, definitions=PERIODIC):
+def reconcile_periodic(sched=None, definitions=None):
     """Schedule every periodic job that is missing; cancel those no longer defined.
 
     Called at scheduler start and on every poll, so a flushed Redis gets them back.
     """
     sched = sched or scheduler()
-    wanted = {p.job_id: p for p in definitions}
+    wanted = {p.job_id: p for p in (definitions or periodic())}
     conn = sched.connection
     scores = [conn.zscore(sched.scheduled_jobs_key, job_id) for job_id in wanted]
     added = []
@@ -284,10 +307,10 @@ def reconcile_periodic(sched=None, definitions=PERIODIC):
     return added
 
 
-def cancel_stale_periodic(sched=None, definitions=PERIODIC):
+def cancel_stale_periodic(sched=None, definitions=None):
     """Cancel periodic jobs whose definition is gone (a changed interval, a removed job)."""
     sched = sched or scheduler()
-    wanted = {p.job_id for p in definitions}
+    wanted = {p.job_id for p in (definitions or periodic())}
     cancelled = []
     for job in sched.get_jobs():
         if job.id.startswith(PERIODIC_PREFIX) and job.id not in wanted:

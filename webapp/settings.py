@@ -43,6 +43,8 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = "Rolegate <no-reply@localhost>"
     subscription_grace_days: int = 3
+    # Seconds between two reconciliations of every server (0: off); SPEC §10.
+    reconcile_every: int = 21600
     session_cookie_secure: bool = False
     login_rate_limit: str = "10 per minute;50 per hour"
     signup_rate_limit: str = "5 per minute;30 per hour"

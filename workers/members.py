@@ -1,7 +1,9 @@
 """Job body: compare one Discord member with what Rolegate holds and repair drift."""
 
 from webapp import jobs
+from webapp.access import reconcile as reconciliation
 from webapp.access import repairs
+from webapp.services import settings
 from workers.jobs import body
 
 
@@ -9,3 +11,16 @@ from workers.jobs import body
 def check_member(guild_id, user_id, why):
     """A gateway event said this member joined or changed: give back what they lost."""
     return len(repairs.check_member(guild_id, user_id, why))
+
+
+@body(jobs.RECONCILE)
+def reconcile():
+    """The periodic safety net: start checking every connected server, spread over the
+    period."""
+    return reconciliation.start_all(spread=settings().reconcile_every * 0.8)
+
+
+@body(jobs.RECONCILE_BATCH)
+def reconcile_batch(app_id, after):
+    """Check one batch of an app's members; the next batch is queued by it."""
+    return reconciliation.run_batch(app_id, after)

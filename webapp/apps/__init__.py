@@ -1,10 +1,11 @@
 """Automation → Apps: the seller's Discord server connections."""
 
-from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_dance.consumer import oauth_authorized, oauth_error
 from flask_login import current_user, login_required
 
 from webapp import oauth
+from webapp.access import reconcile
 from webapp.apps import connection
 from webapp.apps.forms import AppForm
 from webapp.models import App
@@ -53,6 +54,7 @@ def _context(app):
         "checks": connection.permission_checks(app),
         "roles": connection.role_rows(app),
         "bot_role": connection.bot_top_role(app),
+        "member_check": reconcile.progress(app.id),
     }
 
 
@@ -81,6 +83,17 @@ def check(app_id):
         connection.refresh(app, get_discord())
         connection.resume_waiting(app)
     return render("apps/show.html", "partials/_connection.html", **_context(app))
+
+
+@bp.route("/<app_id>/members", methods=["GET", "POST"])
+def check_members(app_id):
+    """Check every member now (POST starts it); the progress panel polls itself (htmx)."""
+    app = get_owned(App, app_id)
+    if request.method == "POST" and not reconcile.start(app):
+        flash("Connect the app to its server first.", "error")
+    if request.method == "POST" and not request.headers.get("HX-Request"):
+        return redirect(url_for("apps.show", app_id=app.id))
+    return render("apps/show.html", "partials/_member_check.html", **_context(app))
 
 
 @bp.route("/<app_id>/disconnect", methods=["POST"])
