@@ -1,12 +1,13 @@
 """Discord drifted from what Rolegate holds: give back what a buyer with live access lost
 (SPEC §10).
 
-`check_member(guild, user, why)` is what every gateway event about a member (and, later, the
-reconciliation) comes down to. It reads the member as Discord has them *now* (Get Guild
+`check_member(guild, user, why)` is what every gateway event about a member and the
+reconciliation come down to. It reads the member as Discord has them *now* (Get Guild
 Member: events may come late, twice or out of order), and for each role Rolegate holds for a
 live order that the member lacks:
 
-- after a rejoin (`why="joined"`) the role is given back, always;
+- after a rejoin (Discord's `joined_at` later than the grant: the member left and came back,
+  whichever event told us) the role is given back, always;
 - otherwise it was removed by hand: given back when its automation says "Give it back if
   removed" (the default), else the grant is marked "removed" and left alone — it is no
   longer Rolegate's to take at the end of access.
@@ -17,7 +18,9 @@ runs, it is skipped (`perform.stale`), so a role Rolegate itself just revoked ne
 back. A member who left is left alone until they rejoin.
 """
 
+import logging
 import time
+from datetime import UTC, datetime
 
 from webapp import jobs
 from webapp.access import planner
@@ -25,7 +28,7 @@ from webapp.db import utcnow, write_transaction
 from webapp.models import Action, Automation, Customer, Grant, Order
 from webapp.services import get_discord
 
-WHY = {"joined": "rejoin", "updated": "repair", "checked": "repair"}
+log = logging.getLogger("rolegate.repairs")
 PENDING = ("queued", "running", "waiting_for_link", "waiting_for_app")
 
 
@@ -45,7 +48,9 @@ def held_roles(guild_id, user_id):
 
 
 def check_member(guild_id, user_id, why="checked"):
-    """Compare the member with what Rolegate holds and repair; the ids of actions queued."""
+    """Compare the member with what Rolegate holds and repair; the ids of actions queued.
+    `why` (joined, updated, checked) is only for the log: the decision is made from the
+    member as Discord has them now."""
     held = held_roles(guild_id, user_id)
     if not held:
         return []
@@ -53,12 +58,16 @@ def check_member(guild_id, user_id, why="checked"):
     if member is None:
         return []  # left: given back when they rejoin
     have = set(member.get("roles", []))
-    trigger = WHY.get(why, "repair")
+    joined = _time(member.get("joined_at"))
     queued = []
     with write_transaction():
         for grant in held:
             if grant.role_id in have or _repair_pending(grant):
                 continue
+            rejoined = (
+                joined is not None and grant.granted_at is not None and (joined > grant.granted_at)
+            )
+            trigger = "rejoin" if rejoined else "repair"
             if trigger == "repair" and not gives_back(grant.order, grant.role_id):
                 _mark_removed(grant)
                 continue
@@ -66,6 +75,9 @@ def check_member(guild_id, user_id, why="checked"):
             if new:
                 queued.append(new)
         jobs.enqueue_actions(queued)
+    if queued:
+        log.info("member %s of %s (%s): %d role(s) to give back", user_id, guild_id, why,
+                 len(queued))  # fmt: skip
     return queued
 
 
@@ -103,6 +115,14 @@ def _mark_removed(grant):
     )
     if changed:
         planner.note_removed(grant.order, grant, _stamp())
+
+
+def _time(value):
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _stamp():
