@@ -5,7 +5,7 @@ import platform
 import sys
 import time
 
-from bench import discord_rate, expiry, latency, orders_page, webhooks
+from bench import discord_rate, expiry, latency, orders_page, repairs, webhooks
 from bench.harness import Stack
 
 
@@ -40,6 +40,13 @@ def main():
     lat = _stack_run(latency.run)
     rows.append(("webhook → role for a linked buyer", "p50 < 1 s",
                  f"p50 {1000 * lat['p50']:.0f} ms, p95 {1000 * lat['p95']:.0f} ms", lat["p50"] < 1))  # fmt: skip
+    r = _stack_run(repairs.run)
+    rows.append(("rejoin → role back, through the gateway process", "p50 < 2 s, p99 < 5 s",
+                 f"p50 {1000 * r['rejoin_p50']:.0f} ms, p99 {1000 * r['rejoin_p99']:.0f} ms",
+                 r["rejoin_p50"] < 2 and r["rejoin_p99"] < 5))  # fmt: skip
+    rows.append(("role removed by hand → back", "p50 < 2 s",
+                 f"p50 {1000 * r['removed_p50']:.0f} ms, p99 {1000 * r['removed_p99']:.0f} ms",
+                 r["removed_p50"] < 2))  # fmt: skip
     e = _stack_run(expiry.run)
     rows.append(("expiry lateness, 1,000 due in one minute", "p99 ≤ 5 s",
                  f"p50 {e['p50']:.2f} s, p99 {e['p99']:.2f} s", e["p99"] <= 5))  # fmt: skip
