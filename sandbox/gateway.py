@@ -11,7 +11,8 @@ one of the `session_start_limit`'s 1,000 a day, as on Discord. `?compress=zlib-s
 zlib stream per connection, each payload ended by a sync flush (`00 00 ff ff`), as Discord.
 
 Changes made through REST and the live page are dispatched: GUILD_MEMBER_ADD / UPDATE /
-REMOVE, GUILD_ROLE_DELETE, GUILD_DELETE (the bot removed) and GUILD_CREATE (the bot added).
+REMOVE, GUILD_ROLE_UPDATE (a role moved), GUILD_ROLE_DELETE, GUILD_DELETE (the bot removed)
+and GUILD_CREATE (the bot added).
 `drop()` closes every connection with 4000 (resumable), for tests of a dropped link.
 """
 
@@ -131,16 +132,25 @@ def role_deleted(state, guild_id, role_id):
         state.gateway.emit("GUILD_ROLE_DELETE", {"guild_id": guild_id, "role_id": role_id})
 
 
+def role_updated(state, guild_id, role):
+    if _bot_on(state, guild_id):
+        state.gateway.emit("GUILD_ROLE_UPDATE", {"guild_id": guild_id, "role": dict(role)})
+
+
 def bot_removed(state, guild_id):
     state.gateway.emit("GUILD_DELETE", {"id": guild_id})
 
 
 def bot_added(state, guild_id):
-    state.gateway.emit("GUILD_CREATE", guild_create(state, state.guilds[guild_id]))
+    # A server the bot joins comes without `unavailable` (libraries tell a join by that).
+    created = guild_create(state, state.guilds[guild_id])
+    created.pop("unavailable")
+    state.gateway.emit("GUILD_CREATE", created)
 
 
 def guild_create(state, guild):
-    """A GUILD_CREATE payload: the guild with its roles and its members."""
+    """A GUILD_CREATE payload: the guild with its roles and its members (as sent after
+    READY, for a server that becomes available)."""
     members = [state.member_json(guild, uid) for uid in guild["members"]]
     return {
         **state.guild_json(guild), "unavailable": False, "large": False,

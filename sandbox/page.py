@@ -30,7 +30,8 @@ def _view(state):
                 "bot_in": seed.BOT_USER_ID in guild["members"],
             })  # fmt: skip
         return {
-            "guilds": guilds, "bot_id": seed.BOT_USER_ID,
+            "guilds": guilds,
+            "bot_id": seed.BOT_USER_ID,
             "log": list(state.log)[-20:][::-1],
             "messages": state.messages[-10:][::-1],
         }

@@ -152,7 +152,9 @@ class SandboxState:
         position = max(1, min(position, len(others) + 1))
         others.insert(position - 1, role)
         for i, r in enumerate(others, start=1):
-            r["position"] = i
+            if r["position"] != i:
+                r["position"] = i
+                gateway.role_updated(self, guild_id, r)
 
     def add_member(self, guild_id, user_id, roles=()):
         """Put a user on a server (counts towards their 100 servers)."""

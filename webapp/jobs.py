@@ -52,11 +52,12 @@ SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, tim
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
 CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
 CHECK_MEMBER = JobKind("workers.members.check_member", ACTIONS, timeout=60)
+REFRESH_SERVER = JobKind("workers.members.refresh_server", ACTIONS, timeout=60)
 RECONCILE = JobKind("workers.members.reconcile", MAINTENANCE, timeout=120)
 RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeout=600)
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
-    RECONCILE, RECONCILE_BATCH,
+    RECONCILE, RECONCILE_BATCH, REFRESH_SERVER,
 )  # fmt: skip
 
 
@@ -206,6 +207,11 @@ def enqueue_member_check(guild_id, user_id, why):
     """Compare one member with what Rolegate holds (a gateway event said they changed)."""
     _enqueue_one(CHECK_MEMBER, (guild_id, user_id, why),
                  f"member-{guild_id}-{user_id}-{time.time_ns()}")  # fmt: skip
+
+
+def enqueue_server_refresh(guild_id):
+    """Look at a server again (a gateway event said its roles or the bot changed)."""
+    _enqueue_one(REFRESH_SERVER, (guild_id,), f"server-{guild_id}-{time.time_ns()}")
 
 
 def enqueue_reconcile_batch(app_id, after, delay=0):

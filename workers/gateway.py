@@ -38,6 +38,9 @@ class Gateway:
         listen = self.bot.listen
         listen(hikari.MemberCreateEvent)(self.on_member("joined"))
         listen(hikari.MemberUpdateEvent)(self.on_member("updated"))
+        for kind in (hikari.RoleDeleteEvent, hikari.RoleUpdateEvent, hikari.GuildLeaveEvent,
+                     hikari.GuildJoinEvent):  # fmt: skip
+            listen(kind)(self.on_server)
         listen(hikari.ShardReadyEvent)(self.on_ready)
         listen(hikari.ShardResumedEvent)(self.on_resumed)
         listen(hikari.ShardDisconnectedEvent)(self.on_disconnected)
@@ -51,6 +54,11 @@ class Gateway:
                                     str(event.user_id), why)  # fmt: skip
 
         return handle
+
+    async def on_server(self, event):
+        self.status["events"] += 1
+        self.status["last_event_at"] = time.time()
+        await asyncio.to_thread(jobs.enqueue_server_refresh, str(event.guild_id))
 
     async def on_ready(self, event):
         self.status.update(state="connected", detail=f"session {event.session_id}")

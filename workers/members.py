@@ -3,7 +3,8 @@
 from webapp import jobs
 from webapp.access import reconcile as reconciliation
 from webapp.access import repairs
-from webapp.services import settings
+from webapp.apps import connection
+from webapp.services import get_discord, settings
 from workers.jobs import body
 
 
@@ -24,3 +25,9 @@ def reconcile():
 def reconcile_batch(app_id, after):
     """Check one batch of an app's members; the next batch is queued by it."""
     return reconciliation.run_batch(app_id, after)
+
+
+@body(jobs.REFRESH_SERVER)
+def refresh_server(guild_id):
+    """A role was deleted or moved, or the bot removed: refresh the apps on that server."""
+    return connection.refresh_guild(guild_id, get_discord())

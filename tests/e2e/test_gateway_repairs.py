@@ -6,9 +6,9 @@ import time
 import pytest
 
 from tests.fixtures.processes import wait_until
-from tests.fixtures.world import ANN, GUILD, role_id
+from tests.fixtures.world import ANN, BOB, GUILD, role_id
 from webapp.db import db
-from webapp.models import Action, Automation, Grant
+from webapp.models import Action, App, Automation, Grant
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +77,43 @@ def test_a_change_made_while_the_connection_dropped_is_repaired_after_the_resume
     wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=20, interval=0.05,
                message="Pro to come back once the gateway resumed")  # fmt: skip
     assert world.sandbox.gateway()["resumes"] >= 1
+
+
+def test_a_deleted_role_shows_its_automation_as_failing_without_a_click(live):
+    world = live
+    world.sandbox.delete_role(GUILD, role_id(world.sandbox, GUILD, "Pro"))
+    url = f"/apps/{world.discord_app.id}"
+    wait_until(lambda: "Automations that will fail" in world.client.get(url).get_data(as_text=True),
+               timeout=15, message="the App page to warn about the deleted role")  # fmt: skip
+
+
+def test_a_kicked_bot_breaks_the_app_and_work_waits_until_it_is_back(live):
+    world = live
+    world.sandbox.remove_bot(GUILD)
+    wait_until(lambda: _app(world).status == "broken", timeout=15,
+               message="the app to be marked broken")  # fmt: skip
+    world.checkout.paid("ord_2", email="bob@example.com")
+    world.claim("ord_2", BOB)
+    wait_until(lambda: _actions_of("ord_2") == ["waiting_for_app"], timeout=10,
+               message="Bob's role to wait for the app")  # fmt: skip
+    world.sandbox.install_bot(GUILD)  # the seller adds the bot again
+    wait_until(lambda: world.member_roles(BOB) == ["Pro"], timeout=20,
+               message="the waiting work to run once the bot is back")  # fmt: skip
+
+
+def _actions_of(external_id):
+    with db.connection_context():
+        order = world_order(external_id)
+        return [a.status for a in Action.select().where(
+            (Action.order == order.id) & (Action.kind == "assign_role"))]  # fmt: skip
+
+
+def world_order(external_id):
+    from webapp.models import Order
+
+    return Order.get(Order.external_id == external_id)
+
+
+def _app(world):
+    with db.connection_context():
+        return App.get_by_id(world.discord_app.id)

@@ -3,6 +3,7 @@ uses, and with a bare WebSocket client for the refusals (SPEC §10)."""
 
 import asyncio
 import json
+import threading
 import time
 import zlib
 
@@ -44,18 +45,29 @@ def run_with_bot(sandbox, scene):
     async def _remove(e):
         seen.append(("remove", str(e.guild_id), str(e.user_id), None))
 
-    @bot.listen(hikari.StartedEvent)
-    async def _started(_):
-        async def act():
-            try:
-                await asyncio.to_thread(scene, seen)
-            finally:
-                await bot.close()
+    async def main():
+        await bot.start(check_for_updates=False)
+        try:
+            await asyncio.to_thread(scene, seen)
+        finally:
+            await bot.close()
 
-        asyncio.get_running_loop().create_task(act())
-
-    bot.run(check_for_updates=False, close_loop=False, enable_signal_handlers=False)
+    # Its own thread and event loop: a browser test's Playwright may hold this thread's loop.
+    failures = []
+    thread = threading.Thread(target=lambda: _capture(failures, asyncio.run, main()))
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the bot did not stop"
+    if failures:
+        raise failures[0]
     return seen
+
+
+def _capture(failures, fn, *args):
+    try:
+        fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+        failures.append(exc)
 
 
 def wait_for(seen, count, timeout=5.0):

@@ -38,6 +38,16 @@ def resume_waiting(app):
     return ids
 
 
+def refresh_guild(guild_id, discord):
+    """The gateway said a server changed (a role deleted or moved, the bot removed): look at
+    it again for every app on it, so the App page's warnings and its status are current."""
+    apps = list(App.select().where((App.guild_id == guild_id) & (App.status != "disconnected")))
+    for app in apps:
+        refresh(app, discord)
+        resume_waiting(app)
+    return len(apps)
+
+
 def refresh(app, discord):
     """Look at the server again: roles, the bot's roles and permissions. Returns the app."""
     try:
