@@ -99,6 +99,20 @@ class SandboxControl:
         """The user leaves the server by themselves."""
         return self._call("DELETE", f"/guilds/{guild_id}/members/{user_id}")
 
+    def roles_of(self, guild_id, user_id):
+        """One member's role ids, or None when they are not on the server."""
+        try:
+            return self._call("GET", f"/guilds/{guild_id}/members/{user_id}")["roles"]
+        except requests.HTTPError as exc:
+            if exc.response is not None and exc.response.status_code == 404:
+                return None
+            raise
+
+    def add_members(self, guild_id, first_id, count, roles=()):
+        """Many new users at once, each a member with `roles` (benchmarks)."""
+        return self._post(f"/guilds/{guild_id}/members/bulk",
+                          {"first_id": first_id, "count": count, "roles": list(roles)})  # fmt: skip
+
     def remove_role_by_hand(self, guild_id, user_id, role_id):
         """A moderator takes a role from a member (the gateway dispatches the update)."""
         return self._call("DELETE", f"/guilds/{guild_id}/members/{user_id}/roles/{role_id}")

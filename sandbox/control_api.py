@@ -137,6 +137,31 @@ def remove_role_by_hand(guild_id, user_id, role_id):
         return jsonify(roles=member["roles"])
 
 
+@bp.get("/guilds/<guild_id>/members/<user_id>")
+def get_member(guild_id, user_id):
+    """One member's roles (404 when not on the server), without Discord's rate limits."""
+    state = g.state
+    with state.lock:
+        member = _guild(guild_id)["members"][user_id]  # KeyError → 404
+        return jsonify(roles=list(member["roles"]))
+
+
+@bp.post("/guilds/<guild_id>/members/bulk")
+def put_members(guild_id):
+    """Many new users, each a member with `roles` (benchmarks): {"first_id", "count", "roles"}."""
+    body, state = _body(), g.state
+    first, count = int(body["first_id"]), int(body["count"])
+    if not 0 < count <= 100_000:
+        raise ValueError("count must be 1–100000")
+    with state.lock:
+        _guild(guild_id)
+        for n in range(count):
+            user_id = str(first + n)
+            state.users.setdefault(user_id, seed.user(user_id, f"member{n}", guild_count=0))
+            state.add_member(guild_id, user_id, body.get("roles", []))
+    return jsonify(added=count)
+
+
 @bp.post("/guilds/<guild_id>/members")
 def put_member(guild_id):
     """Put a user on a server beforehand (a member who joined before buying)."""
