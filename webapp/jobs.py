@@ -214,15 +214,15 @@ def enqueue_server_refresh(guild_id):
     _enqueue_one(REFRESH_SERVER, (guild_id,), f"server-{guild_id}-{time.time_ns()}")
 
 
-def enqueue_reconcile_batch(app_id, after, delay=0):
+def enqueue_reconcile_batch(app_id, after, until="", delay=0):
     """Queue the next batch of an app's reconciliation (after `delay` seconds when spread)."""
     job_id = f"reconcile-{app_id}-{time.time_ns()}"
     if delay > 0:
         scheduler().enqueue_in(timedelta(seconds=delay), RECONCILE_BATCH.func, app_id, after,
-                               job_id=job_id, queue_name=RECONCILE_BATCH.queue,
+                               until, job_id=job_id, queue_name=RECONCILE_BATCH.queue,
                                timeout=RECONCILE_BATCH.timeout)  # fmt: skip
     else:
-        _enqueue_one(RECONCILE_BATCH, (app_id, after), job_id)
+        _enqueue_one(RECONCILE_BATCH, (app_id, after, until), job_id)
 
 
 def enqueue_catch_up(checkout_id):

@@ -22,9 +22,9 @@ def reconcile():
 
 
 @body(jobs.RECONCILE_BATCH)
-def reconcile_batch(app_id, after):
+def reconcile_batch(app_id, after, until=""):
     """Check one batch of an app's members; the next batch is queued by it."""
-    return reconciliation.run_batch(app_id, after)
+    return reconciliation.run_batch(app_id, after, until)
 
 
 @body(jobs.REFRESH_SERVER)

@@ -17,6 +17,7 @@ from webapp.models import App, Customer, Grant, Order
 from webapp.services import get_redis
 
 BATCH = 50
+LANES = 4  # batch chains at once: each worker free for maintenance takes one
 PROGRESS_TTL = 24 * 3600
 
 
@@ -24,8 +25,9 @@ def _key(app_id):
     return f"rolegate:reconcile:{app_id}"
 
 
-def members(app, after="", limit=None):
-    """Discord accounts with a live role Rolegate holds in the app's server, in id order."""
+def members(app, after="", limit=None, until=None):
+    """Discord accounts with a live role Rolegate holds in the app's server, in id order
+    (after `after`, up to `until` included)."""
     query = (
         Grant.select(Grant.discord_user_id)
         .join(Order)
@@ -40,6 +42,8 @@ def members(app, after="", limit=None):
         .distinct()
         .order_by(Grant.discord_user_id)
     )  # fmt: skip
+    if until:
+        query = query.where(Grant.discord_user_id <= until)
     if limit:
         query = query.limit(limit)
     return [row.discord_user_id for row in query]
@@ -50,35 +54,46 @@ def start(app, spread=0):
     the app has no server to check."""
     if app.guild_id is None or app.status != "connected":
         return False
-    total = len(members(app))
-    batches = max(1, -(-total // BATCH))
-    get_redis().hset(_key(app.id), mapping={
+    everyone = members(app)
+    total = len(everyone)
+    # Lanes: contiguous ranges of ids, each a chain of batches of its own.
+    size = max(BATCH, -(-total // LANES))
+    lanes = [(everyone[i - 1] if i else "", everyone[min(i + size, total) - 1])
+             for i in range(0, total, size)] or [("", "")]  # fmt: skip
+    batches = max(1, -(-size // BATCH))
+    conn = get_redis()
+    conn.hset(_key(app.id), mapping={
         "total": total, "done": 0, "repaired": 0, "started_at": time.time(), "finished_at": "",
-        "pause": spread / batches if spread else 0,
+        "lanes": len(lanes), "pause": spread / batches if spread else 0,
     })  # fmt: skip
-    get_redis().expire(_key(app.id), PROGRESS_TTL)
-    jobs.enqueue_reconcile_batch(app.id, "")
+    conn.expire(_key(app.id), PROGRESS_TTL)
+    for after, until in lanes:
+        jobs.enqueue_reconcile_batch(app.id, after, until)
     return True
 
 
-def run_batch(app_id, after):
-    """Check the next batch of members after `after`; queue the batch after it."""
+def run_batch(app_id, after, until=""):
+    """Check the next batch of members after `after` (up to `until`); queue the batch
+    after it, or close the lane."""
+    conn = get_redis()
     app = App.get_or_none(App.id == app_id)
     if app is None or app.guild_id is None or app.status != "connected":
-        get_redis().hset(_key(app_id), "finished_at", time.time())
+        conn.hset(_key(app_id), "finished_at", time.time())
         return 0
-    batch = members(app, after, limit=BATCH)
+    batch = members(app, after, limit=BATCH, until=until or None)
+    held = repairs.held_roles_of(app.guild_id, batch) if batch else {}
     repaired = 0
     for user_id in batch:
-        repaired += len(repairs.check_member(app.guild_id, user_id, "checked"))
-    conn = get_redis()
+        repaired += len(repairs.check_member(app.guild_id, user_id, "checked",
+                                             held=held.get(user_id, [])))  # fmt: skip
     conn.hincrby(_key(app_id), "done", len(batch))
     conn.hincrby(_key(app_id), "repaired", repaired)
-    if len(batch) < BATCH:
-        conn.hset(_key(app_id), "finished_at", time.time())
+    if len(batch) < BATCH or (until and batch[-1] >= until):
+        if conn.hincrby(_key(app_id), "lanes", -1) <= 0:
+            conn.hset(_key(app_id), "finished_at", time.time())
     else:
         pause = float(conn.hget(_key(app_id), "pause") or 0)
-        jobs.enqueue_reconcile_batch(app_id, batch[-1], delay=pause)
+        jobs.enqueue_reconcile_batch(app_id, batch[-1], until, delay=pause)
     return len(batch)
 
 

@@ -34,35 +34,46 @@ PENDING = ("queued", "running", "waiting_for_link", "waiting_for_app")
 
 def held_roles(guild_id, user_id):
     """The role grants Rolegate holds for this account's live orders in this server."""
-    return list(
+    return held_roles_of(guild_id, [user_id]).get(user_id, [])
+
+
+def held_roles_of(guild_id, user_ids):
+    """{user id: role grants Rolegate holds for that account's live orders}, in one query."""
+    held = {}
+    for grant in (
         Grant.select(Grant, Order, Customer)
         .join(Order)
         .switch(Grant)
         .join(Customer)
         .where(
-            (Grant.guild_id == guild_id) & (Grant.discord_user_id == user_id)
+            (Grant.guild_id == guild_id) & Grant.discord_user_id.in_(list(user_ids))
             & (Grant.kind == "role") & (Grant.state == "active") & (Grant.via == "purchase")
-            & (Order.status == "active") & (Customer.discord_user_id == user_id)
+            & (Order.status == "active") & (Customer.discord_user_id == Grant.discord_user_id)
         )
-    )  # fmt: skip
+    ):  # fmt: skip
+        held.setdefault(grant.discord_user_id, []).append(grant)
+    return held
 
 
-def check_member(guild_id, user_id, why="checked"):
+def check_member(guild_id, user_id, why="checked", held=None):
     """Compare the member with what Rolegate holds and repair; the ids of actions queued.
     `why` (joined, updated, checked) is only for the log: the decision is made from the
-    member as Discord has them now."""
-    held = held_roles(guild_id, user_id)
+    member as Discord has them now. `held`: the grants, when the caller read them already."""
+    held = held_roles(guild_id, user_id) if held is None else held
     if not held:
         return []
     member = get_discord().get_member(guild_id, user_id)
     if member is None:
         return []  # left: given back when they rejoin
     have = set(member.get("roles", []))
+    missing = [grant for grant in held if grant.role_id not in have]
+    if not missing:
+        return []  # the usual case of a reconciliation: no transaction at all
     joined = _time(member.get("joined_at"))
     queued = []
     with write_transaction():
-        for grant in held:
-            if grant.role_id in have or _repair_pending(grant):
+        for grant in missing:
+            if _repair_pending(grant):
                 continue
             rejoined = (
                 joined is not None and grant.granted_at is not None and (joined > grant.granted_at)
