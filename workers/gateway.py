@@ -13,6 +13,7 @@ import logging
 import time
 
 import hikari
+import redis
 
 from webapp import jobs
 from webapp.discord import gateway_status
@@ -48,17 +49,23 @@ class Gateway:
 
     def on_member(self, why):
         async def handle(event):
-            self.status["events"] += 1
-            self.status["last_event_at"] = time.time()
-            await asyncio.to_thread(jobs.enqueue_member_check, str(event.guild_id),
-                                    str(event.user_id), why)  # fmt: skip
+            await self.hand_over(jobs.enqueue_member_check, str(event.guild_id),
+                                 str(event.user_id), why)  # fmt: skip
 
         return handle
 
     async def on_server(self, event):
+        await self.hand_over(jobs.enqueue_server_refresh, str(event.guild_id))
+
+    async def hand_over(self, enqueue, *args):
+        """Queue the event's job; with Redis away it is lost here and the reconciliation
+        (or the next event about the member) repairs what it would have."""
         self.status["events"] += 1
         self.status["last_event_at"] = time.time()
-        await asyncio.to_thread(jobs.enqueue_server_refresh, str(event.guild_id))
+        try:
+            await asyncio.to_thread(enqueue, *args)
+        except redis.RedisError as exc:
+            log.warning("could not queue %s%s (%s)", enqueue.__name__, args, exc)
 
     async def on_ready(self, event):
         self.status.update(state="connected", detail=f"session {event.session_id}")
@@ -82,7 +89,10 @@ class Gateway:
             await asyncio.sleep(HEARTBEAT)
 
     async def report(self):
-        await asyncio.to_thread(gateway_status.write, **self.status)
+        try:
+            await asyncio.to_thread(gateway_status.write, **self.status)
+        except redis.RedisError as exc:  # Redis away: the next heartbeat tries again
+            log.warning("could not report the gateway's state (%s)", exc)
 
     def run(self):
         self.bot.run(check_for_updates=False, enable_signal_handlers=True)
