@@ -239,7 +239,7 @@ def _handle(state, conn, session, raw):
     try:
         payload = json.loads(raw)
         op, data = payload["op"], payload.get("d")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         conn.close(4002, "Error while decoding payload.")
         return False
     if op == 1:
