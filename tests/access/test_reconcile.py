@@ -71,3 +71,23 @@ def test_the_reconciliation_is_periodic_unless_turned_off(world, monkeypatch):
     assert every == 6 * 3600
     monkeypatch.setattr(settings(), "reconcile_every", 0)
     assert jobs.RECONCILE not in [p.kind for p in jobs.periodic()]
+
+
+def test_the_reconciliation_keeps_to_its_share_of_the_global_rate(world, monkeypatch):
+    from webapp.services import get_redis, settings
+
+    monkeypatch.setattr(settings(), "discord_global_limit", 10)
+    clock = {"now": 1_000_000.2}
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr(reconcile.time, "time", lambda: clock["now"])
+    monkeypatch.setattr(reconcile.time, "sleep", sleep)
+    for _ in range(8):  # 80 % of 10 per second
+        reconcile._pace(get_redis())
+    assert slept == []
+    reconcile._pace(get_redis())  # the ninth waits for the next second
+    assert len(slept) == 1 and int(clock["now"]) == 1_000_001
