@@ -214,6 +214,15 @@ def enqueue_server_refresh(guild_id):
     _enqueue_one(REFRESH_SERVER, (guild_id,), f"server-{guild_id}-{time.time_ns()}")
 
 
+def urgent_work_waiting():
+    """True when expiries or Discord actions wait in their queues (one Redis round trip):
+    a long maintenance job stops to let a worker take them."""
+    pipe = get_redis().pipeline(transaction=False)
+    for name in (EXPIRY, ACTIONS):
+        pipe.llen(queue(name).key)
+    return any(pipe.execute())
+
+
 def enqueue_reconcile_batch(app_id, after, until="", delay=0):
     """Queue the next batch of an app's reconciliation (after `delay` seconds when spread)."""
     job_id = f"reconcile-{app_id}-{time.time_ns()}"

@@ -91,3 +91,24 @@ def test_the_reconciliation_keeps_to_its_share_of_the_global_rate(world, monkeyp
     assert slept == []
     reconcile._pace(get_redis())  # the ninth waits for the next second
     assert len(slept) == 1 and int(clock["now"]) == 1_000_001
+
+
+def test_a_batch_stops_for_a_waiting_purchase_and_goes_on_after_it(world):
+    from webapp.services import get_redis
+
+    _buyers(world, ANN, BOB, CLEO)
+    waiting = jobs.queue(jobs.ACTIONS).key
+    with db.connection_context():
+        app = App.get_by_id(world.discord_app.id)
+        reconcile.start(app)
+        get_redis().rpush(waiting, "a-purchase-job")  # what a webhook queued meanwhile
+        maintenance = jobs.queue(jobs.MAINTENANCE)
+        first = maintenance.jobs[0]
+        maintenance.remove(first)  # run here, by hand, instead
+        assert reconcile.run_batch(app.id, *first.args[1:]) == 1  # one member, then it yields
+        get_redis().lrem(waiting, 0, "a-purchase-job")
+        assert reconcile.progress(app.id)["done"] == 1
+    drain()
+    with db.connection_context():
+        assert reconcile.progress(app.id) == {"total": 3, "done": 3, "repaired": 0,
+                                              "running": False}  # fmt: skip

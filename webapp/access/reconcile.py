@@ -3,9 +3,10 @@
 For one app's server, every member Rolegate holds a live role for is checked with Get Guild
 Member (no privileged intent) and repaired exactly as a gateway event would
 (`repairs.check_member`). Its cost grows with live grants, not with all orders ever. It runs
-in batches of `BATCH` members, each batch its own job: between two batches a worker takes
-the expiries and purchases queued meanwhile (their queues come first), and Discord calls go
-through the shared rate limiter. The periodic run spreads its batches over its period;
+in batches of `BATCH` members, each batch its own job, and a batch stops early as soon as an
+expiry or a purchase waits in its queue (the worker takes it, the rest of the batch is queued
+again); Discord calls go through the shared rate limiter, within `SHARE` of the bot's global
+rate. The periodic run spreads its batches over its period;
 "Check every member now" runs them back to back. Progress is kept in Redis per app.
 """
 
@@ -85,20 +86,25 @@ def run_batch(app_id, after, until=""):
         return 0
     batch = members(app, after, limit=BATCH, until=until or None)
     held = repairs.held_roles_of(app.guild_id, batch) if batch else {}
-    repaired = 0
+    repaired, checked = 0, []
     for user_id in batch:
+        if checked and jobs.urgent_work_waiting():
+            break  # an expiry or a purchase waits: let the worker take it, go on after it
         _pace(conn)
         repaired += len(repairs.check_member(app.guild_id, user_id, "checked",
                                              held=held.get(user_id, [])))  # fmt: skip
-    conn.hincrby(_key(app_id), "done", len(batch))
+        checked.append(user_id)
+    conn.hincrby(_key(app_id), "done", len(checked))
     conn.hincrby(_key(app_id), "repaired", repaired)
-    if len(batch) < BATCH or (until and batch[-1] >= until):
+    if len(checked) < len(batch):
+        jobs.enqueue_reconcile_batch(app_id, checked[-1], until)
+    elif len(batch) < BATCH or (until and batch[-1] >= until):
         if conn.hincrby(_key(app_id), "lanes", -1) <= 0:
             conn.hset(_key(app_id), "finished_at", time.time())
     else:
         pause = float(conn.hget(_key(app_id), "pause") or 0)
         jobs.enqueue_reconcile_batch(app_id, batch[-1], until, delay=pause)
-    return len(batch)
+    return len(checked)
 
 
 def _pace(conn):
