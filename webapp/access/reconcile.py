@@ -88,9 +88,10 @@ def run_batch(app_id, after, until=""):
     held = repairs.held_roles_of(app.guild_id, batch) if batch else {}
     repaired, checked = 0, []
     for user_id in batch:
-        if checked and jobs.urgent_work_waiting():
+        if checked and (jobs.urgent_work_waiting() or not _pace(conn, yield_to_urgent=True)):
             break  # an expiry or a purchase waits: let the worker take it, go on after it
-        _pace(conn)
+        if not checked:
+            _pace(conn)
         repaired += len(repairs.check_member(app.guild_id, user_id, "checked",
                                              held=held.get(user_id, [])))  # fmt: skip
         checked.append(user_id)
@@ -107,9 +108,10 @@ def run_batch(app_id, after, until=""):
     return len(checked)
 
 
-def _pace(conn):
+def _pace(conn, yield_to_urgent=False):
     """Wait until this second has room in the reconciliation's share of the global rate
-    (one counter per second in Redis, shared by every worker)."""
+    (one counter per second in Redis, shared by every worker). With `yield_to_urgent`, give
+    up (False) as soon as an expiry or a purchase waits, rather than sleep through it."""
     allowed = max(1, int(settings().discord_global_limit * SHARE))
     while True:
         now = time.time()
@@ -118,8 +120,11 @@ def _pace(conn):
         pipe.incr(key)
         pipe.expire(key, 5)
         if pipe.execute()[0] <= allowed:
-            return
-        time.sleep(max(0.001, int(now) + 1 - now))
+            return True
+        while time.time() < int(now) + 1:
+            if yield_to_urgent and jobs.urgent_work_waiting():
+                return False
+            time.sleep(min(0.05, max(0.001, int(now) + 1 - time.time())))
 
 
 def progress(app_id):
