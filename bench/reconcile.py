@@ -3,22 +3,15 @@ one (its share, 80 %, of the bot's global 50 requests/s, which binds: the Get Gu
 bucket is opened to 200/s), its 429s, and webhook → role for purchases made meanwhile
 (SPEC §10)."""
 
-import json
 import time
-import uuid
-from datetime import UTC, datetime
 
-import requests
-from standardwebhooks.webhooks import Webhook
-
-from bench.harness import percentile, signed_headers
-from bench.setup import PRO, buyer_token, connected_seller
+from bench.harness import percentile
+from bench.setup import ANN, PRO, connected_seller, linked_buyer_with_pro, pay_for_ann
 from sandbox import seed
 
 ROUTE = "GET /guilds/{guild_id}/members/{user_id}"
 LIMIT = 200  # the sandbox's bucket for Get Guild Member, per second
 GLOBAL = 50  # Rolegate's own global limit (DISCORD_GLOBAL_LIMIT, Discord's 50/s): it binds
-ANN = "200000000000000001"
 FIRST = 220000000000000000
 
 
@@ -48,23 +41,16 @@ def _live_grants(seller, app, n):
 
 def run(stack, n=10_000, purchases=20):
     """Rate / permitted, 429 share, and purchases' webhook → role while it runs."""
-    from webapp import crypto
-    from webapp.access import catalog, customers, reconcile
+    from webapp.access import reconcile
     from webapp.db import db
-    from webapp.models import App, Automation
+    from webapp.models import App
 
     stack.flask_app()
     seller, app = connected_seller(stack)
     stack.sandbox.limits(routes={ROUTE: {"limit": LIMIT, "per": 1.0}}, global_per_second=400)
     stack.sandbox.add_members(seed.GUILD_ID, FIRST, n, roles=[PRO])
     _live_grants(seller, app, n)
-    with db.connection_context():
-        Automation.create(seller=seller.id, app=app.id, event="purchase", action="assign_role",
-                          role_id=PRO, role_name="Pro")  # fmt: skip
-        customer, _ = catalog.customer_for(seller.id, "ann@example.com", "Ann")
-        customers.link(customer, {"id": ANN, "username": "ann"}, buyer_token(stack, ANN))
-        secret = crypto.decrypt(seller.webhook_secret)
-    stack.sandbox.add_member(seed.GUILD_ID, ANN)
+    secret = linked_buyer_with_pro(stack, seller, app)
     url = stack.processes.web(workers=2)
     stack.processes.worker()
     stack.processes.worker()
@@ -73,11 +59,11 @@ def run(stack, n=10_000, purchases=20):
     started = time.perf_counter()
     with db.connection_context():
         reconcile.start(App.get_by_id(app.id))
-    latencies, hook = [], Webhook(secret)
+    latencies = []
     done = None
     while time.perf_counter() - started < 600:
         if len(latencies) < purchases:
-            latencies.append(_purchase(stack, url, seller, hook, len(latencies)))
+            latencies.append(_purchase(stack, url, seller, secret, len(latencies)))
         with db.connection_context():
             done = reconcile.progress(app.id)
         if not done["running"]:
@@ -95,15 +81,10 @@ def run(stack, n=10_000, purchases=20):
             "purchases": len(latencies)}  # fmt: skip
 
 
-def _purchase(stack, url, seller, hook, i):
+def _purchase(stack, url, seller, secret, i):
     """One webhook for Ann (a new product each time); seconds until she has Pro."""
     stack.sandbox.remove_role_by_hand(seed.GUILD_ID, ANN, PRO)
-    body = json.dumps({"type": "order.paid", "data": {
-        "order_id": f"during_{i}", "product_id": f"p{i}", "customer": {"email": "ann@example.com"},
-        "paid_at": datetime.now(UTC).isoformat()}})  # fmt: skip
-    started = time.perf_counter()
-    requests.post(f"{url}/hooks/{seller.webhook_endpoint_id}", data=body,
-                  headers=signed_headers(hook, f"msg_{uuid.uuid4().hex}", body), timeout=10)  # fmt: skip
+    started = pay_for_ann(url, seller, secret, f"during_{i}", f"p{i}")
     while time.perf_counter() - started < 30:
         if PRO in (stack.sandbox.roles_of(seed.GUILD_ID, ANN) or []):
             break

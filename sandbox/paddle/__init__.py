@@ -9,12 +9,12 @@ scheme, 403 `invalid_token` for an unknown key, 403 `forbidden` for a key withou
 `customer.read` permission, 404 `not_found`; every answer's request id is in its `meta`.
 """
 
-import threading
 import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+
+from sandbox.standin import ServedStandIn
 
 DOCS = "https://developer.paddle.com/errors/shared/"
 
@@ -80,18 +80,9 @@ def create_app(state):
     return app
 
 
-class PaddleStandIn:
+class PaddleStandIn(ServedStandIn):
     """The stand-in served from a thread on a free port (tests)."""
 
     def __init__(self, port=0):
-        self.state = PaddleState()
-        self.server = make_server("127.0.0.1", port, create_app(self.state), threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
+        state = PaddleState()
+        super().__init__(state, create_app(state), port)

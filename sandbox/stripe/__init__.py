@@ -13,11 +13,11 @@ a `Request-Id` header on every answer. Routes:
 Tests load it with sessions, line items and events, and keys with their permissions.
 """
 
-import threading
 import uuid
 
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+
+from sandbox.standin import ServedStandIn
 
 
 class StripeState:
@@ -126,18 +126,9 @@ def create_app(state):
     return app
 
 
-class StripeStandIn:
+class StripeStandIn(ServedStandIn):
     """The stand-in served from a thread on a free port (tests)."""
 
     def __init__(self, port=0):
-        self.state = StripeState()
-        self.server = make_server("127.0.0.1", port, create_app(self.state), threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
+        state = StripeState()
+        super().__init__(state, create_app(state), port)
