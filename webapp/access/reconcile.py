@@ -88,10 +88,11 @@ def run_batch(app_id, after, until=""):
     held = repairs.held_roles_of(app.guild_id, batch) if batch else {}
     repaired, checked = 0, []
     for user_id in batch:
-        if checked and (jobs.urgent_work_waiting() or not _pace(conn, yield_to_urgent=True)):
-            break  # an expiry or a purchase waits: let the worker take it, go on after it
-        if not checked:
-            _pace(conn)
+        # After the first member, an expiry or a purchase waiting (before or during the
+        # pacing wait) ends the batch: the worker takes it, the rest is queued again.
+        yielding = bool(checked)
+        if (yielding and jobs.urgent_work_waiting()) or not _pace(conn, yield_to_urgent=yielding):
+            break
         repaired += len(repairs.check_member(app.guild_id, user_id, "checked",
                                              held=held.get(user_id, [])))  # fmt: skip
         checked.append(user_id)

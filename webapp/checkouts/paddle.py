@@ -197,20 +197,16 @@ def client(checkout):
 
 def _note(checkout, ref, email, name, updated_at):
     """Keep (or move forward) what the connection knows of a customer."""
-    row = {CheckoutCustomer.checkout: checkout.id, CheckoutCustomer.ref: ref[:128],
-           CheckoutCustomer.email: email[:254], CheckoutCustomer.name: (name or "")[:200],
-           CheckoutCustomer.updated_at: updated_at}  # fmt: skip
+    known = {CheckoutCustomer.email: email[:254], CheckoutCustomer.name: (name or "")[:200],
+             CheckoutCustomer.updated_at: updated_at}  # fmt: skip
+    key = {CheckoutCustomer.checkout: checkout.id, CheckoutCustomer.ref: ref[:128]}
     (
-        CheckoutCustomer.insert(row)
+        CheckoutCustomer.insert({**key, **known})
         .on_conflict(
-            conflict_target=[CheckoutCustomer.checkout, CheckoutCustomer.ref],
-            update={
-                CheckoutCustomer.email: email[:254],
-                CheckoutCustomer.name: (name or "")[:200],
-                CheckoutCustomer.updated_at: updated_at,
-            },  # fmt: skip
+            conflict_target=list(key),
+            update=known,
             where=(CheckoutCustomer.updated_at <= updated_at),
-        )
+        )  # fmt: skip
         .execute()
     )
 
