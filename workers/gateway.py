@@ -39,6 +39,7 @@ class Gateway:
         listen = self.bot.listen
         listen(hikari.MemberCreateEvent)(self.on_member("joined"))
         listen(hikari.MemberUpdateEvent)(self.on_member("updated"))
+        listen(hikari.MemberDeleteEvent)(self.on_member("left"))
         for kind in (hikari.RoleDeleteEvent, hikari.RoleUpdateEvent, hikari.GuildLeaveEvent,
                      hikari.GuildJoinEvent):  # fmt: skip
             listen(kind)(self.on_server)

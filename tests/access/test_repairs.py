@@ -83,3 +83,68 @@ def test_with_give_back_off_the_grant_is_marked_removed_and_not_taken_at_the_end
     with db.connection_context():
         noted = Action.select().where(Action.trigger == "repair").count()
     assert noted == 1
+
+
+def _left_notes():
+    with db.connection_context():
+        return list(Action.select().where(Action.trigger == "left").order_by(Action.id))
+
+
+def test_a_buyer_who_leaves_is_noted_once_however_often_it_is_told(world):
+    _holding_pro(world)
+    world.sandbox.remove_member(GUILD, ANN)
+    assert check("left") == [] and check("left") == []
+    assert check("checked") == []  # the reconciliation finds the same: still one note
+    (note,) = _left_notes()
+    assert note.status == "skipped" and "Left the server" in note.result
+    page = world.client.get(f"/orders/{world.order('ord_1').id}").get_data(as_text=True)
+    assert "Left the server" in page
+
+
+def test_a_leave_after_a_rejoin_is_noted_again(world):
+    _holding_pro(world)
+    world.sandbox.remove_member(GUILD, ANN)
+    check("left")
+    world.sandbox.add_member(GUILD, ANN)
+    check("joined")
+    drain()
+    assert world.member_roles(ANN) == ["Pro"]
+    with db.connection_context():
+        assert Grant.select().where(Grant.left_at.is_null(False)).count() == 0
+    world.sandbox.remove_member(GUILD, ANN)
+    check("left")
+    assert len(_left_notes()) == 2
+
+
+def test_a_member_event_out_of_order_reads_discord_as_it_is_now(world):
+    """The remove event's job runs after Ann is already back: nothing is noted."""
+    _holding_pro(world)
+    world.sandbox.remove_member(GUILD, ANN)
+    world.sandbox.add_member(GUILD, ANN)
+    check("left")
+    assert _left_notes() == []
+
+
+def test_a_buyer_with_only_a_membership_is_noted_when_they_leave(world):
+    world.automation("purchase", "add_to_server")
+    world.checkout.paid("ord_1", email="ann@example.com")
+    world.claim("ord_1", ANN)
+    drain()
+    assert world.member_roles(ANN) == []
+    world.sandbox.remove_member(GUILD, ANN)
+    check("left")
+    assert len(_left_notes()) == 1
+
+
+def test_the_end_of_access_never_pulls_back_a_buyer_who_left(world):
+    _holding_pro(world)
+    world.automation("expiry", "assign_role", role="Alumni")
+    world.sandbox.remove_member(GUILD, ANN)
+    check("left")
+    from tests.fixtures.app import csrf_from
+
+    order = world.order("ord_1")
+    token = world.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    world.client.post(f"/orders/{order.id}/end", data={"csrf_token": csrf_from(token)})
+    drain()
+    assert world.member_roles(ANN) is None  # not on the server, no alumni role forced on them

@@ -34,9 +34,11 @@ def _repairs(world):
                                           & Action.trigger.in_(("rejoin", "repair"))))  # fmt: skip
 
 
-def test_a_buyer_who_leaves_and_rejoins_gets_the_role_back(live):
+def test_a_buyer_who_leaves_is_noted_and_on_rejoining_gets_the_role_back(live):
     world = live
     world.sandbox.remove_member(GUILD, ANN)
+    wait_until(lambda: "Left the server" in _timeline(world), timeout=15,
+               message="the order to say Ann left")  # fmt: skip
     world.sandbox.add_member(GUILD, ANN)  # back through an invite, with no roles
     started = time.monotonic()
     wait_until(lambda: world.member_roles(ANN) == ["Pro"], timeout=15, interval=0.05,
@@ -44,6 +46,10 @@ def test_a_buyer_who_leaves_and_rejoins_gets_the_role_back(live):
     assert time.monotonic() - started < 5
     (repair,) = _repairs(world)
     assert (repair.trigger, repair.status) == ("rejoin", "done")
+
+
+def _timeline(world):
+    return world.client.get(f"/orders/{world.order('ord_1').id}").get_data(as_text=True)
 
 
 def test_a_role_removed_by_hand_comes_back_unless_its_automation_says_no(live):

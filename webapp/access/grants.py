@@ -146,8 +146,8 @@ def intend(action, kind, role_id, *, preexisting, via, ends_with_access):
 
 def activate(grant):
     """Discord confirmed: the grant is held."""
-    grant.state, grant.granted_at = "active", utcnow()
-    grant.save(only=[Grant.state, Grant.granted_at])
+    grant.state, grant.granted_at, grant.left_at = "active", utcnow(), None
+    grant.save(only=[Grant.state, Grant.granted_at, Grant.left_at])
 
 
 def to_undo(action, kind, role_id=""):

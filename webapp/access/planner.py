@@ -143,6 +143,17 @@ def note_removed(order, grant, stamp):
     )  # fmt: skip
 
 
+def note_left(order, grant, stamp):
+    """A line in the order's timeline: the buyer left the server; nothing pulls them back."""
+    _insert(
+        order, customer=grant.customer_id, app=grant.app_id, trigger="left",
+        kind="add_to_server", guild_id=grant.guild_id, discord_user_id=grant.discord_user_id,
+        status="skipped", dedupe_key=f"o{order.id}:g{order.generation}:left:{stamp}",
+        result="Left the server. Rolegate does not bring them back; if they rejoin while "
+        "their access lasts, their roles are given back.",
+    )  # fmt: skip
+
+
 def other_live_order_of_product(order):
     """True when the customer holds another active order of the same product (rule 3)."""
     return (

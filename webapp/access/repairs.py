@@ -15,7 +15,9 @@ live order that the member lacks:
 Giving back is an ordinary give action (trigger `rejoin` or `repair`), run by a worker under
 the member's lock like every other: if access ended or the buyer switched account before it
 runs, it is skipped (`perform.stale`), so a role Rolegate itself just revoked never comes
-back. A member who left is left alone until they rejoin.
+back. A member who left is left alone until they rejoin: their live orders' timelines say
+"left the server" once (`Grant.left_at`), and the end of access never pulls them back (§4
+rule 3).
 """
 
 import logging
@@ -60,11 +62,14 @@ def check_member(guild_id, user_id, why="checked", held=None):
     `why` (joined, updated, checked) is only for the log: the decision is made from the
     member as Discord has them now. `held`: the grants, when the caller read them already."""
     held = held_roles(guild_id, user_id) if held is None else held
-    if not held:
+    if not held and why != "left":
         return []
     member = get_discord().get_member(guild_id, user_id)
     if member is None:
-        return []  # left: given back when they rejoin
+        mark_left(guild_id, user_id)
+        return []  # given back when they rejoin
+    if why == "joined" or any(grant.left_at for grant in held):
+        _mark_back(guild_id, user_id)
     have = set(member.get("roles", []))
     missing = [grant for grant in held if grant.role_id not in have]
     if not missing:
@@ -126,6 +131,40 @@ def _mark_removed(grant):
     )
     if changed:
         planner.note_removed(grant.order, grant, _stamp())
+
+
+def mark_left(guild_id, user_id):
+    """The member is not on the server: note it once in each live order's timeline."""
+    now = utcnow()
+    with write_transaction():
+        ids = [
+            grant_id
+            for (grant_id,) in Grant.update(left_at=now)
+            .where(
+                (Grant.guild_id == guild_id) & (Grant.discord_user_id == user_id)
+                & (Grant.state == "active") & Grant.left_at.is_null()
+                & Grant.order.in_(Order.select(Order.id).where(Order.status == "active"))
+            )
+            .returning(Grant.id)
+            .tuples()
+            .execute()
+        ]  # fmt: skip
+        if not ids:
+            return 0
+        stamp, noted = _stamp(), set()
+        for grant in Grant.select(Grant, Order).join(Order).where(Grant.id.in_(ids)):
+            if grant.order_id not in noted:
+                noted.add(grant.order_id)
+                planner.note_left(grant.order, grant, stamp)
+    log.info("member %s left %s: noted on %d order(s)", user_id, guild_id, len(noted))
+    return len(noted)
+
+
+def _mark_back(guild_id, user_id):
+    Grant.update(left_at=None).where(
+        (Grant.guild_id == guild_id) & (Grant.discord_user_id == user_id)
+        & Grant.left_at.is_null(False)
+    ).execute()  # fmt: skip
 
 
 def _time(value):

@@ -17,8 +17,10 @@ ACTION_STATUSES = (
     "waiting_for_link", "waiting_for_app", "queued", "running", "done", "failed", "skipped",
 )  # fmt: skip
 # Why an action exists: an automation's event, a refund or dispute, a Discord account switch.
-# rejoin / repair: given back after the buyer rejoined, or after a removal by hand (SPEC §10).
-TRIGGERS = ("purchase", "expiry", "refund", "dispute", "relink", "manual", "rejoin", "repair")
+# rejoin / repair: given back after the buyer rejoined, or after a removal by hand (SPEC §10);
+# left: a note that the buyer left the server (nothing is done about it).
+TRIGGERS = ("purchase", "expiry", "refund", "dispute", "relink", "manual", "rejoin", "repair",
+            "left")  # fmt: skip
 # The triggers of actions that give what an order's access holds (not its alumni role).
 GIVE_TRIGGERS = ("purchase", "relink", "rejoin", "repair")
 
@@ -47,6 +49,8 @@ class Grant(BaseModel):
     ends_with_access = peewee.BooleanField(default=False)
     granted_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
+    # Its member left the server (SPEC §10): noted once, cleared when they are back.
+    left_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = (
