@@ -22,6 +22,7 @@ from webapp.services import ensure_configured, settings
 log = logging.getLogger("rolegate.gateway")
 HEARTBEAT = 5  # seconds between status reports
 RETRY = 5  # seconds before starting again when Discord could not be reached
+BUDGET_EVERY = 12  # heartbeats between readings of the identify budget (once a minute)
 
 
 class Gateway:
@@ -69,6 +70,7 @@ class Gateway:
             log.warning("could not queue %s%s (%s)", enqueue.__name__, args, exc)
 
     async def on_ready(self, event):
+        await self.read_budget()  # one identify was just spent
         self.status.update(state="connected", detail=f"session {event.session_id}")
         await self.report()
 
@@ -85,9 +87,23 @@ class Gateway:
         asyncio.get_running_loop().create_task(self.heartbeat())
 
     async def heartbeat(self):
+        beats = 0
         while True:
+            if beats % BUDGET_EVERY == 0:
+                await self.read_budget()
             await self.report()
+            beats += 1
             await asyncio.sleep(HEARTBEAT)
+
+    async def read_budget(self):
+        """How many identifies Discord still allows today (`GET /gateway/bot`)."""
+        try:
+            limit = (await self.bot.rest.fetch_gateway_bot_info()).session_start_limit
+        except (hikari.HikariError, OSError) as exc:  # the last figure stays shown
+            log.warning("could not read the session start limit (%s)", exc)
+            return
+        self.status.update(identifies_left=limit.remaining, identifies_total=limit.total,
+                           identifies_reset_at=round(time.time() + limit.reset_after.total_seconds()))  # fmt: skip
 
     async def report(self):
         try:

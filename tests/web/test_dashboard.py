@@ -228,6 +228,20 @@ def test_operations_page_shows_queues_workers_and_the_outbox(world):
     assert "Gateway: <strong>never started</strong> — No gateway process has run." in page
 
 
+def test_operations_page_shows_the_gateway_as_it_reports_itself(world):
+    import time
+
+    from webapp.discord import gateway_status
+
+    gateway_status.write(state="connected", detail="session abc", events=7, resumes=2,
+                         last_event_at=time.time() - 42, identifies_left=997,
+                         identifies_total=1000)  # fmt: skip
+    page = world.client.get("/operations/").get_data(as_text=True)
+    assert "Gateway: <strong>connected</strong> — session abc; member events: 7, resumes: 2" in page
+    assert "identifies left today: 997 of 1000" in page
+    assert "last event <time" in page and re.search(r"4[234] s ago", page)
+
+
 def test_operations_page_is_404_for_sellers_not_listed_as_operators(
     app_config, redis_conn, make_seller
 ):

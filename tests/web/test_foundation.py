@@ -156,7 +156,11 @@ def test_health_is_200_with_a_real_worker_scheduler_and_gateway(client, processe
         message="/healthz to be 200",
     )
     assert response.get_json()["checks"]["workers"]["count"] >= 1
-    assert response.get_json()["checks"]["gateway"]["state"] == "connected"
+    gateway = response.get_json()["checks"]["gateway"]
+    assert gateway["state"] == "connected"
+    # What Discord's GET /gateway/bot says is left of the day's identifies, after the one spent.
+    spent = sandbox.gateway()["identifies"]
+    assert (gateway["identifies_total"], gateway["identifies_left"]) == (1000, 1000 - spent)
 
 
 def test_health_says_what_to_do_when_discord_refuses_the_members_intent(client, processes, sandbox):

@@ -2,6 +2,7 @@
 by `/healthz` and the Operations page."""
 
 import time
+from datetime import UTC, datetime
 
 from webapp.services import get_redis
 
@@ -39,6 +40,13 @@ def read():
     state = raw.get("state", "unknown") if age < STALE else "gone"
     report = {**raw, "state": state, "age": round(age, 1)}
     report["ok"] = state == "connected"
+    if raw.get("last_event_at"):
+        at = float(raw["last_event_at"])
+        report["last_event_at"] = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+        report["last_event_ago"] = f"{max(0, time.time() - at):.0f} s ago"
+    for field in ("identifies_left", "identifies_total"):
+        if field in raw:
+            report[field] = int(raw[field])
     if state == "gone":
         report["detail"] = f"No heartbeat for {age:.0f} s: is the gateway process running?"
     return report
