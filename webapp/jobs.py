@@ -48,6 +48,7 @@ class JobKind:
 RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
 EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
 SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout=600)
+SEND_ALERT_MAILS = JobKind("workers.mail.send_alert_mails", MAINTENANCE, timeout=600)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
 CATCH_UP = JobKind("workers.checkouts.catch_up", MAINTENANCE, timeout=1800)
@@ -57,7 +58,7 @@ RECONCILE = JobKind("workers.members.reconcile", MAINTENANCE, timeout=120)
 RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeout=600)
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
-    RECONCILE, RECONCILE_BATCH, REFRESH_SERVER,
+    RECONCILE, RECONCILE_BATCH, REFRESH_SERVER, SEND_ALERT_MAILS,
 )  # fmt: skip
 
 
@@ -185,16 +186,28 @@ def expiry_scheduled_at(order_id):
 CLAIM_MAILS_JOB_ID = "claim-mails"
 
 
+ALERT_MAILS_JOB_ID = "alert-mails"
+
+
 def enqueue_claim_mails():
     """Queue the claim-mail sender unless it is queued or running already (the mails wait in
     the database: `claim.mails`); True when queued."""
+    return _enqueue_single(SEND_CLAIM_MAILS, CLAIM_MAILS_JOB_ID)
+
+
+def enqueue_alert_mails():
+    """Queue the alert mailer unless it is queued or running already (`webapp.alerts`)."""
+    return _enqueue_single(SEND_ALERT_MAILS, ALERT_MAILS_JOB_ID)
+
+
+def _enqueue_single(kind, job_id):
     try:
-        status = Job.fetch(CLAIM_MAILS_JOB_ID, connection=get_redis()).get_status()
+        status = Job.fetch(job_id, connection=get_redis()).get_status()
     except NoSuchJobError:
         status = None
     if status in (JobStatus.QUEUED, JobStatus.STARTED):
         return False
-    _enqueue_one(SEND_CLAIM_MAILS, (), CLAIM_MAILS_JOB_ID)
+    _enqueue_one(kind, (), job_id)
     return True
 
 

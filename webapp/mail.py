@@ -1,4 +1,5 @@
-"""Mail: claim links to buyers over SMTP_URL, or into the log when it is not set."""
+"""Mail: claim links to buyers and alerts to sellers over SMTP_URL, or into the log when it
+is not set."""
 
 import logging
 import smtplib
@@ -49,6 +50,23 @@ def switch_notice_message(customer, old_name, new_name, sender):
         f"Hello {customer.name or ''},\n\nYour community access moved from the Discord account "
         f"{old_name} to {new_name}. If you did not do this, reply to the seller at once: your "
         "claim link may have leaked.\n", sender,
+    )  # fmt: skip
+
+
+def alerts_message(seller, alerts, public_url, sender):
+    """One mail for every alert raised since the seller's last one (a digest)."""
+    base = public_url.rstrip("/")
+    lines = [f"- {a.message}" + (f"\n  {base}{a.link}" if a.link else "") for a in alerts]
+    subject = (
+        f"Rolegate: {alerts[0].message[:80]}"
+        if len(alerts) == 1
+        else f"Rolegate: {len(alerts)} things need your attention"
+    )
+    return _message(
+        seller.email, subject,
+        "Hello,\n\nSomething in your Rolegate setup needs you. Until it is fixed, the work it "
+        "concerns waits (nothing is lost):\n\n" + "\n\n".join(lines) + "\n\nYou get at most "
+        "one of these mails an hour; what happens meanwhile comes in the next one.\n", sender,
     )  # fmt: skip
 
 

@@ -24,10 +24,16 @@ def init_app(app):
     app.jinja_env.globals.update(rolegate_version=__version__, labels=LABELS)
 
     @app.context_processor
-    def operator():
+    def signed_in():
         from flask_login import current_user
 
         from webapp.services import settings
 
-        allowed = current_user.is_authenticated and settings().is_operator(current_user.email)
-        return {"is_operator": allowed}
+        if not current_user.is_authenticated:
+            return {"is_operator": False, "seller_alerts": []}
+        from webapp import alerts
+
+        return {
+            "is_operator": settings().is_operator(current_user.email),
+            "seller_alerts": alerts.active(current_user.id),
+        }

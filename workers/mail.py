@@ -1,6 +1,7 @@
-"""Job bodies: mail a buyer their claim link, or that their access moved."""
+"""Job bodies: mail a buyer their claim link, or that their access moved; mail a seller
+their alerts."""
 
-from webapp import jobs
+from webapp import alerts, jobs
 from webapp.access import switching
 from webapp.claim import mails
 from workers.jobs import body
@@ -21,3 +22,9 @@ def send_claim_mails():
 def send_switch_notice(switch_id, old_name):
     """Tell the buyer their access moved to another Discord account."""
     return switching.notify(switch_id, old_name)
+
+
+@body(jobs.SEND_ALERT_MAILS)
+def send_alert_mails():
+    """Mail each seller with due alerts one digest."""
+    return alerts.mail_due()

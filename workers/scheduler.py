@@ -8,7 +8,7 @@ import peewee
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import setup_loghandlers
 
-from webapp import jobs
+from webapp import alerts, jobs
 from webapp.claim import mails
 from webapp.services import ensure_configured, get_redis
 
@@ -26,14 +26,15 @@ class RolegateScheduler(Scheduler):
 
     def enqueue_jobs(self):
         """Re-register the scheduler and the periodic jobs if gone, queue the claim-mail
-        sender when mails are due, then move due jobs."""
+        sender and the alert mailer when mails are due, then move due jobs."""
         if not self.connection.exists(self.key):
             self.register_birth()
         jobs.reconcile_periodic(self)
         try:
             mails.queue_sender_if_due()
+            alerts.queue_mailer_if_due()
         except peewee.DatabaseError as exc:  # the database is away: mails wait for it
-            log.warning("could not look for due claim mails (%s)", exc)
+            log.warning("could not look for due mails (%s)", exc)
         return super().enqueue_jobs()
 
     def get_jobs_to_queue(self, with_times=False):

@@ -104,6 +104,7 @@ def disconnect(app_id):
     # The guild is kept: waiting actions belong to it, and resume when it is connected again.
     app.status, app.bot_permissions, app.bot_top_position = "disconnected", 0, 0
     app.save()
+    connection.report(app)
     flash(
         f"“{app.name}” is disconnected from {name or 'its server'}. Orders meanwhile wait and "
         "run when you connect it again. To remove the bot from the server too, kick it in "

@@ -2,11 +2,11 @@
 
 import json
 
-from webapp import jobs
+from webapp import alerts, jobs
 from webapp.access import planner
 from webapp.db import utcnow, write_transaction
 from webapp.discord.errors import DiscordError, PermanentError
-from webapp.models import App
+from webapp.models import App, Automation
 
 ADMINISTRATOR = 1 << 3
 NEEDED = (
@@ -58,6 +58,7 @@ def refresh(app, discord):
         app.status, app.status_detail = "broken", exc.seller_message
         app.checked_at = utcnow()
         app.save()
+        report(app)
         return app
     except DiscordError as exc:
         app.status_detail = f"Discord did not answer ({exc}); the last known state is shown."
@@ -82,7 +83,37 @@ def refresh(app, discord):
                 app.bot_top_position = max(app.bot_top_position, role.get("position", 0))
         app.status, app.status_detail = "connected", ""
     app.save()
+    report(app)
     return app
+
+
+def report(app):
+    """Bring the seller's alerts about this app up to date with what it was last seen as."""
+    return alerts.sync(app.seller_id, f"app{app.id}", problems(app))
+
+
+def problems(app):
+    """What is broken on this app now, each in a sentence the seller can act on."""
+    link = f"/apps/{app.id}"
+    if app.status == "disconnected":
+        return []  # the seller's own choice: nothing to alert
+    if app.status == "broken":
+        return [alerts.Problem(f"app{app.id}", f"The app “{app.name}” is broken: "
+                               f"{app.status_detail} Its purchases and expiries wait until it "
+                               "is fixed.", link)]  # fmt: skip
+    roles = {r["id"]: r for r in app.roles}
+    found = []
+    for automation in blocked_automations(app, Automation.select().where(Automation.app == app.id)):
+        name = automation.role_name or automation.role_id
+        if automation.role_id not in roles:
+            why = f"its role “{name}” was deleted in Discord. Choose another role for it."
+        else:
+            why = (f"its role “{name}” sits above the bot's role. In Discord, drag the Rolegate "
+                   "bot's role above it.")  # fmt: skip
+        found.append(alerts.Problem(f"app{app.id}:automation{automation.id}",
+                                    f"An automation of the app “{app.name}” fails: {why}",
+                                    link))  # fmt: skip
+    return found
 
 
 def permission_checks(app):

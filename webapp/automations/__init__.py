@@ -37,6 +37,7 @@ def new(app_id):
         except domain.AutomationError as exc:
             getattr(form, exc.field).errors.append(str(exc))
         else:
+            connection.report(app)
             flash(f"Automation saved: {_describe(automation)}.", "success")
             if form.product.data:
                 return redirect(url_for("products.show", product_id=form.product.data))
@@ -88,6 +89,7 @@ def toggle(app_id, automation_id):
     automation = get_child(Automation, automation_id, Automation.app, app)
     automation.enabled = not automation.enabled
     automation.save(only=[Automation.enabled])
+    connection.report(app)
     if not is_htmx():
         return redirect(url_for("apps.show", app_id=app.id))
     return render("partials/_automation_row.html", app=app, automation=automation)
@@ -99,5 +101,6 @@ def delete(app_id, automation_id):
     app = get_owned(App, app_id)
     automation = get_child(Automation, automation_id, Automation.app, app)
     automation.delete_instance()
+    connection.report(app)
     flash("Automation deleted.", "info")
     return redirect(url_for("apps.show", app_id=app.id))

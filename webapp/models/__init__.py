@@ -1,6 +1,7 @@
 """The data model of SPEC §3, one module per part of the domain."""
 
 from webapp.models.accounts import Seller
+from webapp.models.alerts import Alert
 from webapp.models.catalog import PriceVariant, Product
 from webapp.models.checkouts import Checkout, CheckoutCustomer
 from webapp.models.discord_apps import App, Automation
@@ -23,6 +24,7 @@ MODELS = [
     WebhookEvent,
     Grant,
     Action,
+    Alert,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["MODELS"]
