@@ -49,6 +49,28 @@ def link(customer, user, token, via_order=None, switched_from=None):
     return customer
 
 
+def link_by_hand(customer, user_id):
+    """The seller names the buyer's Discord account (access given by hand, for someone on
+    the server): linked without an OAuth token, so roles are given with the bot's; adding
+    them to the server waits for their claim link. An account linked already is never
+    replaced this way (that is the buyer's switch, with its code and mail)."""
+    with write_transaction():
+        locks.customer_row(customer.id)
+        customer = Customer.get_by_id(customer.id)
+        if customer.discord_user_id:
+            if customer.discord_user_id != user_id:
+                raise ValueError(
+                    f"This buyer is linked to Discord account {customer.discord_user_id} "
+                    "already; leave the Discord user ID empty to give access to that account."
+                )
+            return customer
+        customer.discord_user_id, customer.linked_at = user_id, utcnow()
+        customer.link_count += 1
+        customer.save(only=[Customer.discord_user_id, Customer.linked_at, Customer.link_count])
+        jobs.enqueue_actions(planner.release_waiting(customer))
+    return customer
+
+
 def move_everything(customer, old):
     """Undo every grant on the old account; give what is still the orders' on the new one."""
     ids = planner.retarget_queued_gives(customer, old)

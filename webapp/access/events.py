@@ -1,9 +1,10 @@
 """What checkout events and seller decisions do to an order's access (SPEC §4)."""
 
+import secrets
 from datetime import timedelta
 
 from webapp import jobs
-from webapp.access import catalog, locks, planner
+from webapp.access import catalog, customers, locks, planner
 from webapp.db import utcnow, write_transaction
 from webapp.models import Order, Subscription, lookups
 
@@ -17,7 +18,7 @@ def _grace(order):
 
 def _end_of_access(order, paid_at):
     """(access_ends_at, why) for an order paid at paid_at."""
-    days = catalog.access_days(order.product, order.variant)
+    days = order.access_days or catalog.access_days(order.product, order.variant)
     candidates = []
     if days:
         candidates.append((paid_at + timedelta(days=days), "time_limit"))
@@ -35,8 +36,9 @@ def _save(order, *fields):
     order.save(only=[*fields, Order.updated_at])
 
 
-def order_paid(seller, data):
-    """An `order.paid` event: the order gets access and its purchase actions (idempotent)."""
+def order_paid(seller, data, source="checkout", access_days=None):
+    """An `order.paid` event: the order gets access and its purchase actions (idempotent).
+    `source` and `access_days`: for access given by hand (`give_by_hand`)."""
     with write_transaction():
         product = catalog.product_for(seller.id, data["product_id"], data.get("product_name"))
         variant = catalog.variant_for(product, data.get("variant_id"), data.get("variant_name"))
@@ -45,7 +47,8 @@ def order_paid(seller, data):
         )
         if not created:  # a row this transaction inserted is locked until it commits
             locks.customer_row(customer.id)
-        order = Order(seller=seller.id, external_id=data["order_id"], status="active")
+        order = Order(seller=seller.id, external_id=data["order_id"], status="active",
+                      source=source, access_days=access_days)  # fmt: skip
         _paid(order, seller, data, customer, product, variant)
         # Most payments are of new orders: insert, and only when the order is known (told
         # twice, or refunded / disputed first) read and update it.
@@ -62,6 +65,21 @@ def order_paid(seller, data):
             if order.access_ends_at is not None:
                 jobs.schedule_expiry(order.id, order.access_ends_at)
     return order
+
+
+def give_by_hand(seller, product, email, days=None, discord_user_id=None, name=""):
+    """Access the seller gives without a checkout (a gift, staff, a giveaway): a paid order
+    marked manual, paid now, ending after `days` (else the product's rule), with a claim link
+    — and every rule of access, like any other order. With `discord_user_id` the buyer is
+    linked to that account at once (ValueError when linked to another one)."""
+    if discord_user_id:
+        customer, _ = catalog.customer_for(seller.id, email, name)
+        customers.link_by_hand(customer, discord_user_id)
+    data = {
+        "order_id": f"manual-{secrets.token_hex(6)}", "product_id": product.external_id,
+        "product_name": product.name, "customer": {"email": email, "name": name}, "paid_at": utcnow(),
+    }  # fmt: skip
+    return order_paid(seller, data, source="manual", access_days=days)
 
 
 def _link_subscription(order, seller, subscription_id):

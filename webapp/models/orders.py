@@ -73,6 +73,10 @@ class Order(BaseModel):
     # When the claim link is due to be mailed (an outbox in the order's own row, written with
     # it): None once sent or not needed; while a sender holds it, the end of its lease.
     claim_mail_due_at = UTCDateTimeField(null=True)
+    # Where it came from: a checkout's webhook, or the seller's hand (SPEC §11).
+    source = peewee.CharField(max_length=16, default="checkout")
+    # Its own length of access (access given by hand), over the product's and variant's.
+    access_days = peewee.IntegerField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

@@ -4,11 +4,12 @@ import peewee
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
+from webapp.access import events
 from webapp.automations import domain as automations
 from webapp.db import db
-from webapp.models import App, PriceVariant, Product
+from webapp.models import App, PriceVariant, Product, Seller
 from webapp.pages import render
-from webapp.products.forms import DAYS_HELP, ProductForm, VariantForm
+from webapp.products.forms import DAYS_HELP, ManualAccessForm, ProductForm, VariantForm
 from webapp.tenancy import get_child, get_owned, owned_query
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -65,13 +66,15 @@ def show(product_id):
     return _page(product, form=form, variant_form=VariantForm(formdata=None))
 
 
-def _page(product, form, variant_form, status=None):
-    errors = form.errors or variant_form.errors
+def _page(product, form, variant_form, status=None, access_form=None):
+    access_form = access_form or ManualAccessForm(formdata=None)
+    errors = form.errors or variant_form.errors or access_form.errors
     return render(
         "products/show.html",
         product=product,
         form=form,
         variant_form=variant_form,
+        access_form=access_form,
         variants=list(product.variants.order_by(PriceVariant.name)),
         automations=automations.for_product(product),
         missing_undo=automations.missing_undo(product),
@@ -127,3 +130,25 @@ def add_undo(product_id):
     created = automations.add_undo(product)
     flash(f"Added {len(created)} automation(s) that undo the purchase when access ends.", "success")
     return redirect(url_for("products.show", product_id=product.id))
+
+
+@bp.route("/<product_id>/access", methods=["POST"])
+def give_access(product_id):
+    """Give access by hand (a gift, staff, a giveaway): an order marked manual, under the
+    same rules as a paid one."""
+    product = get_owned(Product, product_id)
+    access_form = ManualAccessForm()
+    if access_form.validate_on_submit():
+        email = access_form.email.data.strip()
+        try:
+            order = events.give_by_hand(
+                Seller.get_by_id(current_user.id), product, email, days=access_form.days.data,
+                discord_user_id=access_form.discord_user_id.data or None,
+            )  # fmt: skip
+        except ValueError as exc:
+            access_form.discord_user_id.errors.append(str(exc))
+        else:
+            flash(f"Access to “{product.name}” given to {email}.", "success")
+            return redirect(url_for("orders.show", order_id=order.id))
+    return _page(product, ProductForm(obj=product, formdata=None), VariantForm(formdata=None),
+                 access_form=access_form)  # fmt: skip

@@ -1,8 +1,8 @@
 """Forms of the Products pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import EmailField, IntegerField, StringField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 DAYS_HELP = (
     "Leave empty for access with no time limit. Counted from each payment; for a "
@@ -38,5 +38,23 @@ class VariantForm(FlaskForm):
     )
     access_days = IntegerField(
         "Remove access after how many days",
+        validators=[Optional(), NumberRange(min=1, max=36500, message="Between 1 and 36500 days.")],
+    )
+
+
+class ManualAccessForm(FlaskForm):
+    """Access given by hand: a gift, staff, a giveaway."""
+
+    email = EmailField(
+        "Buyer's email",
+        validators=[InputRequired(message="Enter the email the claim link goes to."),
+                    Email(check_deliverability=False, message="Enter an email like name@example.com.")],
+    )  # fmt: skip
+    discord_user_id = StringField(
+        "Discord user ID (optional)",
+        validators=[Optional(), Regexp(r"^\d{17,20}$", message="A Discord user ID is 17 to 20 digits.")],
+    )  # fmt: skip
+    days = IntegerField(
+        "Days of access",
         validators=[Optional(), NumberRange(min=1, max=36500, message="Between 1 and 36500 days.")],
     )

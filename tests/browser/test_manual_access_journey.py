@@ -1,0 +1,51 @@
+"""A seller gives access by hand (a gift); the buyer claims it like a paid order."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_selling_journey import connect_sandbox_server, create_product, sign_up
+from tests.fixtures.world import ANN, GUILD, role_id
+
+pytestmark = pytest.mark.browser
+
+
+def test_access_given_by_hand_is_claimed_by_the_buyer(live_server, page, chromium, sandbox,
+                                                      processes):  # fmt: skip
+    processes.worker()
+    sign_up(page, live_server.url)
+    connect_sandbox_server(page)
+    create_product(page, days="30")
+    page.get_by_role("link", name="+ Automation in Sandbox Server").click()
+    page.get_by_label("When").select_option(label="Order paid")
+    page.get_by_label("Do").select_option(label="Assign role")
+    page.get_by_label("Role", exact=True).select_option(label="Pro")
+    page.get_by_role("button", name="Save automation").click()
+
+    # A typo first: said next to the field, nothing given.
+    page.get_by_label("Buyer's email").fill("friend-at-example.com")
+    page.get_by_label("Days of access").fill("7")
+    page.get_by_role("button", name="Give access").click()
+    expect(page.get_by_text("Enter an email like name@example.com.")).to_be_visible()
+    expect(page.get_by_label("Buyer's email")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Buyer's email").fill("friend@example.com")
+    page.get_by_label("Days of access").fill("7")
+    page.get_by_role("button", name="Give access").click()
+    expect(page.get_by_text("Access to “Course Pro” given to friend@example.com.")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Order manual-"))).to_be_visible()
+    expect(page.get_by_text("by hand, without a checkout")).to_be_visible()
+    expect(page.locator("#access-end")).to_contain_text("time limit")
+    claim_url = page.locator("a", has_text="/claim/").first.inner_text()
+
+    buyer = chromium.new_context().new_page()
+    buyer.goto(claim_url)
+    expect(buyer.get_by_role("heading", name="Course Pro")).to_be_visible()
+    buyer.get_by_role("button", name="Connect Discord").click()
+    buyer.get_by_label("Discord account").select_option(label="ann")
+    buyer.get_by_role("button", name="Authorize").click()
+    expect(buyer.get_by_role("link", name="Open Sandbox Server in Discord")).to_be_visible(
+        timeout=20000
+    )
+    assert role_id(sandbox, GUILD, "Pro") in sandbox.member_roles(GUILD, ANN)
