@@ -53,6 +53,7 @@ def create_app(config=None):
     from webapp import (
         accounts,
         apps,
+        audit,
         automations,
         claim,
         dashboard,
@@ -66,8 +67,8 @@ def create_app(config=None):
     from webapp.webhooks import receiver
 
     blueprints = (
-        accounts, apps, automations, claim, dashboard, health, operations, orders, products,
-        webhooks, receiver, views, paid,
+        accounts, apps, audit, automations, claim, dashboard, health, operations, orders,
+        products, webhooks, receiver, views, paid,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

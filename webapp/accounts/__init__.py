@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.accounts import domain
 from webapp.accounts.forms import LoginForm, PasswordForm, SignupForm
+from webapp.audit import log as audit
 from webapp.pages import render
 from webapp.security import limiter
 from webapp.services import settings
@@ -92,6 +93,7 @@ def account():
             form.current.errors.append(str(exc))
         else:
             _start_session(current_user._get_current_object())
+            audit.record("account", "Password changed; other devices logged out")
             flash("Password changed. Other devices were logged out.", "success")
             return redirect(url_for("accounts.account"))
     return render("accounts/account.html", form=form, status=422 if form.errors else 200)

@@ -8,6 +8,7 @@ from webapp import oauth
 from webapp.access import reconcile
 from webapp.apps import connection
 from webapp.apps.forms import AppForm
+from webapp.audit import log as audit
 from webapp.models import App
 from webapp.pages import render
 from webapp.services import get_discord
@@ -38,6 +39,8 @@ def new():
         app = App.create(
             seller=current_user.id, name=form.name.data.strip(), notes=form.notes.data or ""
         )
+        audit.record("app", f"App “{app.name}” created",
+                     link=url_for("apps.show", app_id=app.id))  # fmt: skip
         flash(f"App “{app.name}” created. Now connect it to your Discord server.", "success")
         return redirect(url_for("apps.show", app_id=app.id))
     return render("apps/new.html", form=form, status=422 if form.errors else 200)
@@ -105,6 +108,8 @@ def disconnect(app_id):
     app.status, app.bot_permissions, app.bot_top_position = "disconnected", 0, 0
     app.save()
     connection.report(app)
+    audit.record("app", f"App “{app.name}” disconnected from {name or 'its server'}",
+                 link=url_for("apps.show", app_id=app.id))  # fmt: skip
     flash(
         f"“{app.name}” is disconnected from {name or 'its server'}. Orders meanwhile wait and "
         "run when you connect it again. To remove the bot from the server too, kick it in "
@@ -139,6 +144,8 @@ def on_bot_authorized(blueprint, token):
     connection.connect(app, guild)
     connection.refresh(app, get_discord())
     connection.resume_waiting(app)
+    audit.record("app", f"App “{app.name}” connected to {app.guild_name}",
+                 link=url_for("apps.show", app_id=app.id))  # fmt: skip
     flash(f"Connected to {app.guild_name}.", "success")
     return redirect(url_for("apps.show", app_id=app.id))
 

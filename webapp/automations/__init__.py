@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.apps import connection
+from webapp.audit import log as audit
 from webapp.automations import domain
 from webapp.automations.forms import NEW_ROLE, AutomationForm
 from webapp.models import App, Automation, Product
@@ -38,6 +39,9 @@ def new(app_id):
             getattr(form, exc.field).errors.append(str(exc))
         else:
             connection.report(app)
+            audit.record("automation", f"Automation added in “{app.name}”: {_describe(automation)}"
+                         f" ({_for(automation)})", _settings(automation, None),
+                         link=url_for("apps.show", app_id=app.id))  # fmt: skip
             flash(f"Automation saved: {_describe(automation)}.", "success")
             if form.product.data:
                 return redirect(url_for("products.show", product_id=form.product.data))
@@ -67,6 +71,19 @@ def _create(app, form):
     )
 
 
+def _for(a):
+    return f"for “{a.product.name}”" if a.product_id else "for every product"
+
+
+def _settings(after, before):
+    """An automation's settings as audit changes: (None, value) created, (value, None) gone."""
+    shown = after or before
+    values = {"when": domain.LABELS[shown.event], "do": domain.LABELS[shown.action],
+              "role": shown.role_name or None, "on": shown.enabled,
+              "give it back if removed": shown.give_back}  # fmt: skip
+    return {k: (None, v) if after else (v, None) for k, v in values.items()}
+
+
 def _describe(a):
     role = f" “{a.role_name}”" if a.role_name else ""
     return f"{domain.LABELS[a.event]} → {domain.LABELS[a.action]}{role}"
@@ -90,6 +107,10 @@ def toggle(app_id, automation_id):
     automation.enabled = not automation.enabled
     automation.save(only=[Automation.enabled])
     connection.report(app)
+    audit.record("automation", f"Automation {'switched on' if automation.enabled else 'switched off'}"
+                 f" in “{app.name}”: {_describe(automation)} ({_for(automation)})",
+                 {"on": (not automation.enabled, automation.enabled)},
+                 link=url_for("apps.show", app_id=app.id))  # fmt: skip
     if not is_htmx():
         return redirect(url_for("apps.show", app_id=app.id))
     return render("partials/_automation_row.html", app=app, automation=automation)
@@ -102,5 +123,8 @@ def delete(app_id, automation_id):
     automation = get_child(Automation, automation_id, Automation.app, app)
     automation.delete_instance()
     connection.report(app)
+    audit.record("automation", f"Automation deleted in “{app.name}”: {_describe(automation)} "
+                 f"({_for(automation)})", _settings(None, automation),
+                 link=url_for("apps.show", app_id=app.id))  # fmt: skip
     flash("Automation deleted.", "info")
     return redirect(url_for("apps.show", app_id=app.id))

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from webapp import crypto, jobs
+from webapp.audit import log as audit
 from webapp.checkouts import waiting
 from webapp.checkouts.forms import KEY_FORMS, GumroadAccountForm, NewCheckoutForm, SecretForm
 from webapp.db import db
@@ -52,6 +53,8 @@ def new():
     if form.validate_on_submit():
         checkout = Checkout.create(seller=current_user.id, name=form.name.data.strip(),
                                    provider=form.provider.data)  # fmt: skip
+        audit.record("checkout", f"Checkout “{checkout.name}” ({PROVIDERS[checkout.provider]}) added",
+                     link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
         flash(f"{checkout.name} added. Paste its endpoint into {PROVIDERS[checkout.provider]}, "
               "then its signing secret here.", "success")  # fmt: skip
         return redirect(url_for("checkouts.show", checkout_id=checkout.id))
@@ -92,8 +95,11 @@ def secret(checkout_id):
     form = SecretForm()
     if not form.validate_on_submit():
         return _page(checkout, secret_form=form, status=400)
+    replaced = bool(checkout.secret)
     checkout.secret = crypto.encrypt(form.secret.data.strip())
     checkout.save(only=[Checkout.secret])
+    audit.record("checkout", f"Signing secret of “{checkout.name}” {'replaced' if replaced else 'set'}",
+                 link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
     flash("Signing secret saved. Rolegate now accepts this checkout's events.", "success")
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
 
@@ -105,8 +111,12 @@ def account(checkout_id):
     form = GumroadAccountForm()
     if checkout.provider != "gumroad" or not form.validate_on_submit():
         return _page(checkout, account_form=form, status=400)
+    before = checkout.account_id
     checkout.account_id = form.account_id.data.strip()
     checkout.save(only=[Checkout.account_id])
+    audit.record("checkout", f"Gumroad seller ID of “{checkout.name}” saved",
+                 {"seller ID": (before or None, checkout.account_id)},
+                 link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
     flash("Gumroad seller ID saved. Rolegate now accepts this connection's pings.", "success")
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
 
@@ -126,6 +136,8 @@ def key(checkout_id):
     checkout.save(only=[Checkout.api_key])
     applied = waiting.retry(checkout) if value else 0
     label = form.api_key.label.text
+    audit.record("checkout", f"{label} of “{checkout.name}” {'saved' if value else 'removed'}",
+                 link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
     flash(f"{label} saved." + (f" {applied} waiting event(s) applied." if applied else "")
           if value else f"{label} removed.", "success")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
@@ -137,6 +149,9 @@ def retry(checkout_id):
     checkout = get_owned(Checkout, checkout_id)
     applied = waiting.retry(checkout)
     left = Checkout.get_by_id(checkout.id).waiting
+    audit.record("checkout", f"Events of “{checkout.name}” needing attention tried again: "
+                 f"{applied} applied, {left} left",
+                 link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
     flash(f"{applied} event(s) applied; {left} still need attention.",
           "success" if not left else "error")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
@@ -150,6 +165,8 @@ def catch_up(checkout_id):
         flash("Catch up needs a restricted API key that can read Events.", "error")
     else:
         jobs.enqueue_catch_up(checkout.id)
+        audit.record("checkout", f"Catch up of “{checkout.name}” started (the last 30 days)",
+                     link=url_for("checkouts.show", checkout_id=checkout.id))  # fmt: skip
         flash("Catching up: the events of the last 30 days that Rolegate missed are being "
               "applied; they appear in the log below.", "success")  # fmt: skip
     return redirect(url_for("checkouts.show", checkout_id=checkout.id))
@@ -165,5 +182,8 @@ def delete(checkout_id):
         return redirect(url_for("checkouts.show", checkout_id=checkout.id))
     with db.atomic():
         checkout.delete_instance()
+        audit.record(
+            "checkout", f"Checkout “{checkout.name}” ({PROVIDERS[checkout.provider]}) removed"
+        )
     flash(f"{checkout.name} removed: its endpoint no longer accepts events.", "success")
     return redirect(url_for("checkouts.index"))

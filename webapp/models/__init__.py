@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import Seller
 from webapp.models.alerts import Alert
+from webapp.models.audit import AuditEntry
 from webapp.models.catalog import PriceVariant, Product
 from webapp.models.checkouts import Checkout, CheckoutCustomer
 from webapp.models.discord_apps import App, Automation
@@ -25,6 +26,7 @@ MODELS = [
     Grant,
     Action,
     Alert,
+    AuditEntry,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["MODELS"]

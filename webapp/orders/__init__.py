@@ -7,6 +7,8 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.access import events, outbox
+from webapp.audit import log as audit
+from webapp.automations.domain import LABELS
 from webapp.claim.links import claim_url
 from webapp.db import db, utcnow
 from webapp.models import Action, Customer, Order, Product
@@ -155,6 +157,8 @@ def end_now(order_id):
     """End the order's access now: its “Access ended” automations run."""
     order = get_owned(Order, order_id)
     if events.end_access_now(order):
+        audit.record("access", f"Access of order {order.external_id} ended by hand",
+                     link=url_for("orders.show", order_id=order.id))  # fmt: skip
         flash("Access ended. The “Access ended” automations are running.", "success")
     else:
         flash("This order's access has already ended.", "info")
@@ -170,10 +174,13 @@ def extend(order_id):
         flash("Enter a number of days between 1 and 3650.", "error")
     else:
         try:
-            events.extend_access(order, days)
+            extended = events.extend_access(order, days)
         except ValueError as exc:
             flash(str(exc), "error")
         else:
+            audit.record("access", f"Access of order {order.external_id} extended by {days} days",
+                         {"access ends": (_when(order.access_ends_at), _when(extended.access_ends_at))},
+                         link=url_for("orders.show", order_id=order.id))  # fmt: skip
             flash(f"Access extended by {days} days.", "success")
     return redirect(url_for("orders.show", order_id=order.id))
 
@@ -184,7 +191,14 @@ def retry(order_id, action_id):
     order = get_owned(Order, order_id)
     action = get_child(Action, action_id, Action.order, order)
     if outbox.retry(action):
+        audit.record("access", f"Failed action “{LABELS.get(action.kind, action.kind)}” of order "
+                     f"{order.external_id} retried",
+                     link=url_for("orders.show", order_id=order.id))  # fmt: skip
         flash("Retrying. Watch the timeline.", "success")
     else:
         flash("Only failed actions can be retried.", "info")
     return redirect(url_for("orders.show", order_id=order.id))
+
+
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else None

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from webapp.access import events
+from webapp.audit import log as audit
 from webapp.automations import domain as automations
 from webapp.db import db
 from webapp.models import App, PriceVariant, Product, Seller
@@ -28,7 +29,12 @@ def index():
     return render("products/index.html", products=list(products))
 
 
+FIELDS = ("name", "external_id", "access_days")
+VARIANT_FIELDS = ("name", "external_id", "access_days")
+
+
 def _save(form, product):
+    before = audit.snapshot(product, FIELDS) if product.id else dict.fromkeys(FIELDS)
     product.name = form.name.data.strip()
     product.external_id = form.external_id.data.strip()
     product.access_days = form.access_days.data
@@ -38,6 +44,10 @@ def _save(form, product):
     except peewee.IntegrityError:
         form.external_id.errors.append("Another product already has this checkout id.")
         return False
+    if changes := audit.changed(before, product, FIELDS):
+        new = all(v is None for v in before.values())
+        audit.record("product", f"Product “{product.name}” {'created' if new else 'changed'}",
+                     changes, link=url_for("products.show", product_id=product.id))  # fmt: skip
     return True
 
 
@@ -92,12 +102,15 @@ def add_variant(product_id):
     if variant_form.validate_on_submit():
         try:
             with db.atomic():
-                PriceVariant.create(
+                variant = PriceVariant.create(
                     product=product.id,
                     name=variant_form.name.data.strip(),
                     external_id=variant_form.external_id.data.strip(),
                     access_days=variant_form.access_days.data,
                 )
+                audit.record("product", f"Variant “{variant.name}” added to “{product.name}”",
+                             audit.changed(dict.fromkeys(VARIANT_FIELDS), variant, VARIANT_FIELDS),
+                             link=url_for("products.show", product_id=product.id))  # fmt: skip
         except peewee.IntegrityError:
             variant_form.external_id.errors.append(
                 "This product already has a variant with this id."
@@ -115,9 +128,13 @@ def edit_variant(product_id, variant_id):
     variant = get_child(PriceVariant, variant_id, PriceVariant.product, product)
     variant_form = VariantForm(obj=variant)
     if variant_form.validate_on_submit():
+        before = audit.snapshot(variant, VARIANT_FIELDS)
         variant.name = variant_form.name.data.strip()
         variant.access_days = variant_form.access_days.data
         variant.save(only=[PriceVariant.name, PriceVariant.access_days])
+        if changes := audit.changed(before, variant, VARIANT_FIELDS):
+            audit.record("product", f"Variant “{variant.name}” of “{product.name}” changed",
+                         changes, link=url_for("products.show", product_id=product.id))  # fmt: skip
         flash(f"Variant “{variant.name}” saved.", "success")
         return redirect(url_for("products.show", product_id=product.id))
     return _page(product, ProductForm(obj=product, formdata=None), variant_form)
@@ -128,6 +145,10 @@ def add_undo(product_id):
     """One click: add the expiry automations that undo this product's purchase ones."""
     product = get_owned(Product, product_id)
     created = automations.add_undo(product)
+    if created:
+        audit.record("automation", f"{len(created)} automation(s) added to “{product.name}” that "
+                     "undo its purchase when access ends",
+                     link=url_for("products.show", product_id=product.id))  # fmt: skip
     flash(f"Added {len(created)} automation(s) that undo the purchase when access ends.", "success")
     return redirect(url_for("products.show", product_id=product.id))
 
@@ -148,6 +169,10 @@ def give_access(product_id):
         except ValueError as exc:
             access_form.discord_user_id.errors.append(str(exc))
         else:
+            audit.record("access", f"Access to “{product.name}” given by hand to {email}",
+                         {"days": (None, order.access_days or "the product's rule"),
+                          "Discord user": (None, access_form.discord_user_id.data or None)},
+                         link=url_for("orders.show", order_id=order.id))  # fmt: skip
             flash(f"Access to “{product.name}” given to {email}.", "success")
             return redirect(url_for("orders.show", order_id=order.id))
     return _page(product, ProductForm(obj=product, formdata=None), VariantForm(formdata=None),

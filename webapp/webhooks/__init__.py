@@ -9,6 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from webapp import crypto
 from webapp.accounts.domain import new_webhook_secret
+from webapp.audit import log as audit
 from webapp.db import db, utcnow
 from webapp.models import Order, Product, Seller
 from webapp.pages import render
@@ -53,7 +54,10 @@ def grace():
     if days is None or not 0 <= days <= 60:
         flash("Grace days: enter a whole number from 0 to 60.", "error")
     else:
+        before = Seller.get_by_id(current_user.id).subscription_grace_days
         Seller.update(subscription_grace_days=days).where(Seller.id == current_user.id).execute()
+        audit.record("account", "Grace days of subscriptions changed",
+                     {"grace days": (before, days)})  # fmt: skip
         flash(f"Subscriptions now keep access {days} day(s) after their paid period.", "success")
     return redirect(url_for("webhooks.settings"))
 
@@ -61,6 +65,7 @@ def grace():
 @bp.route("/secret", methods=["POST"])
 def reveal():
     """Show the secret (htmx swaps the secret box; POST so it is never cached)."""
+    audit.record("checkout", "Webhook signing secret shown")
     return render("webhooks/settings.html", "partials/_webhook_secret.html", **_context(True))
 
 
@@ -71,6 +76,7 @@ def rotate():
         seller = Seller.get_by_id(current_user.id)
         secrets.rotate(seller, new_webhook_secret())
         seller.save()
+        audit.record("checkout", "Webhook signing secret rotated (the previous one works 24 hours)")
     flash("New secret created. The previous one keeps working for 24 hours.", "success")
     return redirect(url_for("webhooks.settings"))
 
@@ -122,6 +128,8 @@ def send_test():
         flash(f"The endpoint answered {response.status_code}: {text}", "error")
         return redirect(url_for("webhooks.settings"))
     seller.webhook_tested_at = utcnow()
+    audit.record("checkout", "Test order sent",
+                 link=url_for("orders.index", q=response.get_json()["order_id"]))  # fmt: skip
     seller.save(only=[Seller.webhook_tested_at])
     answer = response.get_json()
     order = Order.get((Order.seller == seller.id) & (Order.external_id == answer["order_id"]))
