@@ -130,7 +130,7 @@ def test_alerts_are_the_sellers_own(world, make_seller):
     world.automation("purchase", "assign_role", role="Pro")
     world.sandbox.delete_role(GUILD, role_id(world.sandbox, GUILD, "Pro"))
     told_by_the_gateway()
+    other = make_seller("other@example.com")
     with db.connection_context():
-        other = make_seller("other@example.com")
         assert alerts.active(other.id) == []
         assert len(alerts.active(world.seller.id)) == 1

@@ -135,8 +135,8 @@ def test_the_csv_export_is_oldest_first_and_safe_for_spreadsheets(world):
 
 
 def test_each_seller_sees_only_their_own(world, make_seller):
+    other = make_seller("other@example.com")
     with db.connection_context():
-        other = make_seller("other@example.com")
         log.record("product", "Their secret product", seller_id=other.id, actor="o")
         Product.create(seller=other.id, external_id="x", name="Theirs")
     assert "Their secret product" not in world.client.get("/settings/audit/").get_data(as_text=True)

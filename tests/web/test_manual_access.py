@@ -92,8 +92,8 @@ def test_bad_input_is_said_next_to_its_field_and_gives_nothing(world):
 
 
 def test_another_sellers_product_is_not_found(world, make_seller):
+    other = make_seller("other@example.com")
     with db.connection_context():
-        other = make_seller("other@example.com")
         theirs = Product.create(seller=other.id, external_id="x", name="Theirs")
     token = csrf_from(world.client.get("/overview").get_data(as_text=True))
     answer = world.client.post(f"/products/{theirs.id}/access",
