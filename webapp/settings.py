@@ -17,6 +17,25 @@ class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+def parse_brake(raw):
+    """ "20,10%" → (20, 0.10); "20" → (20, 0.0); "0" or "off" → None."""
+    text = str(raw).strip().lower()
+    if text in ("0", "off", ""):
+        return None
+    count, _, share = text.partition(",")
+    try:
+        count = int(count)
+        share = float(share.strip().rstrip("%")) / 100 if share.strip() else 0.0
+    except ValueError:
+        count = -1
+    if count < 1 or not 0 <= share <= 1:
+        raise SettingsError(
+            f"BRAKE_THRESHOLD must be like 20,10% (a count, and a share of an app's live "
+            f"members), or 0 to switch the brake off; not {raw!r}"
+        )
+    return count, share
+
+
 def _bool(value):
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -57,6 +76,15 @@ class Settings:
     account_switch_limit: int = 3
     # Seconds before each retry of a Discord action (SPEC §7); shortened by the fault tests.
     action_backoff: str = "60,300,1800,7200,43200"
+    # The brake on mass removals (SPEC §11): more removals and revokes than this many AND this
+    # share of an app's live members within `brake_window` seconds are held. "0": off.
+    brake_threshold: str = "20,10%"
+    brake_window: int = 600
+
+    @property
+    def brake(self):
+        """(count, share) of the brake, or None when it is off."""
+        return parse_brake(self.brake_threshold)
 
     @property
     def backoff(self):
@@ -135,6 +163,7 @@ class Settings:
             self.discord_client_id = self.discord_client_id or seed.CLIENT_ID
             self.discord_client_secret = self.discord_client_secret or seed.CLIENT_SECRET
             self.discord_bot_token = seed.BOT_TOKEN
+        parse_brake(self.brake_threshold)  # a bad value stops the start, in words
         for key in self.token_key.split(","):
             try:
                 Fernet(key.strip())

@@ -30,8 +30,14 @@ def test_product_variant_and_access_changes_are_written_with_what_changed(world)
     product_path = made.headers["Location"]
     post(world, product_path, product_path, name="Course Pro+", external_id="course-pro",
          access_days="60")  # fmt: skip
-    post(world, product_path, product_path, name="Course Pro+", external_id="course-pro",
-         access_days="60")  # saved unchanged: nothing to write
+    post(
+        world,
+        product_path,
+        product_path,
+        name="Course Pro+",
+        external_id="course-pro",
+        access_days="60",
+    )  # saved unchanged: nothing to write
     post(world, product_path + "/variants", product_path, name="Yearly", external_id="y",
          access_days="365")  # fmt: skip
     post(world, product_path + "/access", product_path, email="friend@example.com", days="7")
@@ -58,7 +64,10 @@ def test_automation_changes_say_what_the_automation_does(world):
     (added, added_changes, _), (off, off_changes, _), (deleted, deleted_changes, _) = entries(
         "automation"
     )
-    assert added == "Automation added in “Community”: Order paid → Assign role “Pro” (for every product)"
+    assert (
+        added
+        == "Automation added in “Community”: Order paid → Assign role “Pro” (for every product)"
+    )
     assert ("role", None, "Pro") in added_changes
     assert off.startswith("Automation switched off") and ("on", True, False) in off_changes
     assert deleted.startswith("Automation deleted") and ("role", "Pro", None) in deleted_changes

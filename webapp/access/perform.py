@@ -14,7 +14,7 @@ from datetime import timedelta
 from redis.exceptions import LockError, RedisError
 
 from webapp import jobs
-from webapp.access import customers, grants, locks, planner
+from webapp.access import brake, customers, grants, locks, planner
 from webapp.db import utcnow, write_transaction
 from webapp.discord.errors import (
     DiscordError,
@@ -250,9 +250,10 @@ def give(action, discord):
     return intents, result
 
 
-def undo(action, discord):
+def undo(action, discord, app=None):
     """Take back a membership or a role, unless the buyer had it before or another order
-    still needs it (rules 4 and 5); decided under the member lock."""
+    still needs it (rules 4 and 5); decided under the member lock. A removal that would
+    really remove something passes the app's brake first (`brake.Held` when it holds it)."""
     kind = KINDS[action.kind].undoes
     what = "membership" if kind == "membership" else "role"
     guild, user, role = action.guild_id, action.discord_user_id, action.role_id
@@ -272,6 +273,8 @@ def undo(action, discord):
         if kept:
             grants.release(grant)
             return "done", f"Kept: another order still gives this {what}."
+    if app is not None and not brake.admits(action, app):
+        raise brake.Held
     if kind == "membership":
         gone = discord.remove_member(guild, user, reason=_reason(action))
     else:
@@ -318,7 +321,7 @@ def _perform(action):
             intents, result = give(action, discord)
             status = "done" if intents is not None else "skipped"
         else:
-            status, result = undo(action, discord)
+            status, result = undo(action, discord, app)
             intents = None
     except RateLimited as exc:
         log.info("rate limited, again in %.1f s", exc.retry_after, extra=_ids(action, "queued"))
@@ -331,6 +334,8 @@ def _perform(action):
     except NeedsLink:
         _park(action, "waiting_for_link", RELINK)
         return "waiting for link"
+    except brake.Held:
+        return brake.hold(action, app)
     except (PermanentError, TokenError, DiscordError) as exc:
         finish(action, "failed", "", **_error_fields(exc))
         log.warning("action failed for good: %s", exc, extra=_ids(action, "failed"))

@@ -5,7 +5,7 @@ from flask_dance.consumer import oauth_authorized, oauth_error
 from flask_login import current_user, login_required
 
 from webapp import oauth
-from webapp.access import reconcile
+from webapp.access import brake, reconcile
 from webapp.apps import connection
 from webapp.apps.forms import AppForm
 from webapp.audit import log as audit
@@ -58,7 +58,37 @@ def _context(app):
         "roles": connection.role_rows(app),
         "bot_role": connection.bot_top_role(app),
         "member_check": reconcile.progress(app.id),
+        **_held(app),
     }
+
+
+def _held(app):
+    count, actions = brake.held(app)
+    names = {r["id"]: r["name"] for r in app.roles}
+    return {"held_count": count, "held_actions": actions, "held_since": app.brake_held_at,
+            "role_names": names}  # fmt: skip
+
+
+@bp.route("/<app_id>/removals/release", methods=["POST"])
+def release_removals(app_id):
+    """The seller says the held removals are right: run them."""
+    app = get_owned(App, app_id)
+    count = brake.release(app)
+    audit.record("brake", f"Held removals released on “{app.name}”: {count} will run",
+                 link=url_for("apps.show", app_id=app.id))  # fmt: skip
+    flash(f"{count} held removal(s) released: they run now.", "success")
+    return redirect(url_for("apps.show", app_id=app.id))
+
+
+@bp.route("/<app_id>/removals/cancel", methods=["POST"])
+def cancel_removals(app_id):
+    """The seller says the held removals are wrong: skip them, keep the roles."""
+    app = get_owned(App, app_id)
+    count = brake.cancel(app)
+    audit.record("brake", f"Held removals cancelled on “{app.name}”: {count} skipped, their "
+                 "roles kept", link=url_for("apps.show", app_id=app.id))  # fmt: skip
+    flash(f"{count} held removal(s) cancelled: the roles stay.", "success")
+    return redirect(url_for("apps.show", app_id=app.id))
 
 
 @bp.route("/<app_id>")

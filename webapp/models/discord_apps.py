@@ -31,6 +31,8 @@ class App(BaseModel):
     status_detail = peewee.TextField(default="")
     checked_at = UTCDateTimeField(null=True)
     connected_at = UTCDateTimeField(null=True)
+    # The removal brake tripped (SPEC §11): removals wait for the seller's Release or Cancel.
+    brake_held_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

@@ -9,12 +9,15 @@ from webapp.models.orders import Customer, Order
 
 GRANT_KINDS = ("membership", "role")
 # pending: Rolegate is about to ask Discord (written before the call, rule 4); active: held.
-# removed: someone took it away by hand in Discord and its automation does not give it back.
-GRANT_STATES = ("pending", "active", "revoked", "failed", "removed")
+# removed: someone took it away by hand in Discord and its automation does not give it back;
+# kept: its removal was held by the brake and the seller cancelled it (it stays theirs).
+GRANT_STATES = ("pending", "active", "revoked", "failed", "removed", "kept")
 # What the grant came from: the order's access (purchase) or its end (an alumni role).
 GRANT_VIAS = ("purchase", "expiry")
+# held: a removal the brake holds until the seller releases or cancels it (SPEC §11).
 ACTION_STATUSES = (
     "waiting_for_link", "waiting_for_app", "queued", "running", "done", "failed", "skipped",
+    "held",
 )  # fmt: skip
 # Why an action exists: an automation's event, a refund or dispute, a Discord account switch.
 # rejoin / repair: given back after the buyer rejoined, or after a removal by hand (SPEC §10);
@@ -78,6 +81,8 @@ class Action(BaseModel):
     # Makes creating the same action twice (a replayed event, a racing sweeper) a no-op.
     dedupe_key = peewee.CharField(max_length=255)
     status = peewee.CharField(max_length=20, default="queued")
+    # The seller released it from the brake: it runs without being counted again.
+    brake_released = peewee.BooleanField(default=False)
     attempts = peewee.IntegerField(default=0)
     next_attempt_at = UTCDateTimeField(null=True)
     last_status = peewee.IntegerField(null=True)
