@@ -5,7 +5,7 @@ import platform
 import sys
 import time
 
-from bench import discord_rate, expiry, latency, orders_page, reconcile, repairs, webhooks
+from bench import brake, discord_rate, expiry, latency, orders_page, reconcile, repairs, webhooks
 from bench.harness import Stack
 
 
@@ -61,6 +61,12 @@ def main():
                  f"{e['ratio']:.2f} ({e['discord_rate']:.1f}/{e['permitted']} per s)", e["ratio"] >= 0.95))  # fmt: skip
     rows.append(("Redis bytes per scheduled expiry (10,000 scheduled)", "≤ 2,000",
                  f"{e['bytes_per_expiry']:.0f}", e["bytes_per_expiry"] <= 2000))  # fmt: skip
+    b = _stack_run(brake.run)
+    (_, oh, ob), (_, ch, cb), (ra, rh, _) = b["ordinary"], b["cohort"], b["refund"]
+    rows.append(("removal brake, 5,000-member app (limit per 10 min)", "ordinary day 0 held",
+                 f"limit {b['limit']}; a day of 1,000 expiries (busiest 10 min: {ob}): {oh} held; "
+                 f"1,000 expiries in an hour (busiest: {cb}): {ch} held; 1,000 refunds in 5 min: "
+                 f"{ra} ran, {rh} held", oh == 0 and ch == 0 and rh > 0))  # fmt: skip
     o = _stack_run(orders_page.run)
     worst = max(v["p95_ms"] for v in o.values())
     detail = ", ".join(f"{k} {v['p95_ms']:.0f}" for k, v in o.items())

@@ -57,8 +57,9 @@ def braked(action):
     return action.kind in grants.UNDOES and action.trigger not in UNBRAKED_TRIGGERS
 
 
-def admits(action, app):
-    """May this removal run now? False: hold it (`hold`)."""
+def admits(action, app, now=None):
+    """May this removal run now (`now`: a Unix time, for the benchmark's simulated day)?
+    False: hold it (`hold`)."""
     if action.brake_released or not braked(action):
         return True
     if app.brake_held_at is not None:
@@ -69,19 +70,18 @@ def admits(action, app):
     count, share = rule
     window = settings().brake_window
     try:
-        if _admit(app.id, action.id, count, window):
+        now = time.time() if now is None else now
+        if _admit(app.id, action.id, count, window, now):
             return True
         limit = _limit(app, count, share, window)
-        return limit > count and _admit(app.id, action.id, limit, window)
+        return limit > count and _admit(app.id, action.id, limit, window, now)
     except RedisError as exc:
         log.warning("brake of app %s cannot count (%s): admitted", app.id, exc)
         return True
 
 
-def _admit(app_id, action_id, limit, window):
-    return bool(
-        get_redis().eval(_ADMIT, 1, KEY.format(app=app_id), time.time(), window, limit, action_id)
-    )
+def _admit(app_id, action_id, limit, window, now):
+    return bool(get_redis().eval(_ADMIT, 1, KEY.format(app=app_id), now, window, limit, action_id))
 
 
 def _limit(app, count, share, window):
