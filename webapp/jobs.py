@@ -48,6 +48,7 @@ class JobKind:
 RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
 EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
 SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout=600)
+GIVE_TO_LIVE = JobKind("workers.automations.give_to_live", MAINTENANCE, timeout=3600)
 SEND_ALERT_MAILS = JobKind("workers.mail.send_alert_mails", MAINTENANCE, timeout=600)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
@@ -58,7 +59,7 @@ RECONCILE = JobKind("workers.members.reconcile", MAINTENANCE, timeout=120)
 RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeout=600)
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
-    RECONCILE, RECONCILE_BATCH, REFRESH_SERVER, SEND_ALERT_MAILS,
+    RECONCILE, RECONCILE_BATCH, REFRESH_SERVER, SEND_ALERT_MAILS, GIVE_TO_LIVE,
 )  # fmt: skip
 
 
@@ -198,6 +199,11 @@ def enqueue_claim_mails():
 def enqueue_alert_mails():
     """Queue the alert mailer unless it is queued or running already (`webapp.alerts`)."""
     return _enqueue_single(SEND_ALERT_MAILS, ALERT_MAILS_JOB_ID)
+
+
+def enqueue_give_to_live(automation_id):
+    """Give a newly added purchase automation to the live orders (`automations.live`)."""
+    _enqueue_one(GIVE_TO_LIVE, (automation_id,), f"give-to-live-{automation_id}-{time.time_ns()}")
 
 
 def _enqueue_single(kind, job_id):

@@ -102,15 +102,26 @@ def plan_purchase(order):
     return _from_automations(order, "purchase", order.customer)
 
 
-def undo_grant(order, grant, trigger, customer=None):
-    """An action that undoes one grant (decided when it runs); its id when new."""
+def undo_grant(order, grant, trigger, customer=None, released=False):
+    """An action that undoes one grant (decided when it runs); its id when new.
+    `released`: the seller confirmed it, the removal brake does not count it."""
     customer = customer or order.customer
     return _insert(
         order, customer=grant.customer_id, app=grant.app_id, trigger=trigger,
         kind=grants.UNDO_KIND[grant.kind], guild_id=grant.guild_id, role_id=grant.role_id,
         discord_user_id=grant.discord_user_id,
         dedupe_key=_key(order, f"{trigger}:grant{grant.id}", customer),
-        status="queued", next_attempt_at=utcnow(),
+        status="queued", next_attempt_at=utcnow(), brake_released=released,
+    )  # fmt: skip
+
+
+def give_for_automation(order, customer, automation, app):
+    """The action a live order's payment would have planned for a purchase automation added
+    since (the same dedupe key: never twice); its id when new and ready to run."""
+    return _give(
+        order, customer, app_id=automation.app_id, guild_id=app.guild_id,
+        kind=automation.action, role_id=automation.role_id, trigger="purchase",
+        what=f"purchase:a{automation.id}", automation=automation.id,
     )  # fmt: skip
 
 

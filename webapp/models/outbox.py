@@ -12,8 +12,9 @@ GRANT_KINDS = ("membership", "role")
 # removed: someone took it away by hand in Discord and its automation does not give it back;
 # kept: its removal was held by the brake and the seller cancelled it (it stays theirs).
 GRANT_STATES = ("pending", "active", "revoked", "failed", "removed", "kept")
-# What the grant came from: the order's access (purchase) or its end (an alumni role).
-GRANT_VIAS = ("purchase", "expiry")
+# What the grant came from: the order's access (purchase) or its end (an alumni role);
+# withdrawn: the seller deleted its automation and chose to take it back now.
+GRANT_VIAS = ("purchase", "expiry", "withdrawn")
 # held: a removal the brake holds until the seller releases or cancels it (SPEC §11).
 ACTION_STATUSES = (
     "waiting_for_link", "waiting_for_app", "queued", "running", "done", "failed", "skipped",
