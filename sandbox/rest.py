@@ -278,6 +278,25 @@ def get_member(state, guild_id, user_id):
     return 200, state.member_json(guild, user_id)
 
 
+@route("GET", "/guilds/{guild_id}/members")
+def list_members(state, guild_id):
+    """List Guild Members: by user id ascending, after `after`, at most `limit` (1–1000,
+    default 1). Needs the Server Members intent, as on Discord (403 50001 without it)."""
+    _bot_only()
+    guild = _guild(state, guild_id)
+    if not state.gateway.members_intent:
+        refuse(403, 50001)
+    try:
+        limit = int(request.args.get("limit", 1))
+        after = int(request.args.get("after", 0))
+    except ValueError:
+        refuse(400, 50035, limit="Value is not int.")
+    if not 1 <= limit <= 1000:
+        refuse(400, 50035, limit="int value should be less than or equal to 1000.")
+    ids = sorted(int(u) for u in guild["members"] if int(u) > after)[:limit]
+    return 200, [state.member_json(guild, str(u)) for u in ids]
+
+
 @route("PUT", "/guilds/{guild_id}/members/{user_id}")
 def add_member(state, guild_id, user_id):
     """Add a user with their guilds.join token: 201 added, 204 already a member (roles ignored)."""

@@ -41,9 +41,10 @@ def create_app(config=None):
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
-    from webapp import cli, db, errors, oauth, pages, security
+    from webapp import cli, db, errors, imports, oauth, pages, security
 
     db.init_app(app)
+    imports.init_app(app)  # before the CSRF check reads a request's body
     security.init_app(app, settings)
     pages.init_app(app)
     errors.init_app(app)
@@ -68,7 +69,7 @@ def create_app(config=None):
 
     blueprints = (
         accounts, apps, audit, automations, claim, dashboard, health, operations, orders,
-        products, webhooks, receiver, views, paid,
+        products, webhooks, receiver, views, paid, imports,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

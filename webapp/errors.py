@@ -40,8 +40,16 @@ def init_app(app):
             "Reload the page and try again.",
         )
 
-    for status in (400, 404, 405, 413, 500):
+    for status in (400, 404, 405, 500):
         app.register_error_handler(status, lambda exc, s=status: error_page(s))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        if request.endpoint == "imports.upload":
+            return error_page(413, message="The CSV file is far larger than Rolegate imports "
+                              "(up to 10 MB, about 100,000 members). Split it and import each "
+                              "part.")  # fmt: skip
+        return error_page(413)
 
     @app.errorhandler(429)
     def too_many(exc):

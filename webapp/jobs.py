@@ -48,6 +48,8 @@ class JobKind:
 RUN_ACTION = JobKind("workers.actions.run_action", ACTIONS, timeout=60)
 EXPIRE_ORDER = JobKind("workers.expiry.expire_order", EXPIRY, timeout=120)
 SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout=600)
+CHECK_IMPORT = JobKind("workers.imports.check", MAINTENANCE, timeout=3600)
+APPLY_IMPORT = JobKind("workers.imports.apply", MAINTENANCE, timeout=7200)
 GIVE_TO_LIVE = JobKind("workers.automations.give_to_live", MAINTENANCE, timeout=3600)
 SEND_ALERT_MAILS = JobKind("workers.mail.send_alert_mails", MAINTENANCE, timeout=600)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
@@ -60,6 +62,7 @@ RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeou
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
     RECONCILE, RECONCILE_BATCH, REFRESH_SERVER, SEND_ALERT_MAILS, GIVE_TO_LIVE,
+    CHECK_IMPORT, APPLY_IMPORT,
 )  # fmt: skip
 
 
@@ -204,6 +207,12 @@ def enqueue_alert_mails():
 def enqueue_give_to_live(automation_id):
     """Give a newly added purchase automation to the live orders (`automations.live`)."""
     _enqueue_one(GIVE_TO_LIVE, (automation_id,), f"give-to-live-{automation_id}-{time.time_ns()}")
+
+
+def enqueue_import(kind, import_id):
+    """Check or apply a member import (`imports.domain`), after the transaction commits."""
+    after_commit(f"queue {kind.func} of import {import_id}",
+                 lambda: _enqueue_one(kind, (import_id,), f"import-{import_id}-{time.time_ns()}"))  # fmt: skip
 
 
 def _enqueue_single(kind, job_id):

@@ -173,6 +173,13 @@ class DiscordHTTP:
         except UnknownMember:
             return None
 
+    def list_members(self, guild_id, after="0", limit=1000):
+        """One page of the server's members, by user id, after `after` (List Guild Members;
+        needs the Server Members intent)."""
+        route = Route("GET", "/guilds/{guild_id}/members", guild_id=guild_id)
+        route.url_path += f"?limit={int(limit)}&after={int(after)}"
+        return self.request(route)
+
     def add_member(self, guild_id, user_id, access_token, *, roles=(), reason):
         """Add the user with their guilds.join token: True if added (201), False if already in (204)."""
         route = Route(

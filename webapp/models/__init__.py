@@ -6,6 +6,7 @@ from webapp.models.audit import AuditEntry
 from webapp.models.catalog import PriceVariant, Product
 from webapp.models.checkouts import Checkout, CheckoutCustomer
 from webapp.models.discord_apps import App, Automation
+from webapp.models.imports import ImportRow, MemberImport
 from webapp.models.orders import AccountSwitch, Customer, Order, Subscription, WebhookEvent
 from webapp.models.outbox import Action, Grant
 
@@ -27,6 +28,8 @@ MODELS = [
     Action,
     Alert,
     AuditEntry,
+    MemberImport,
+    ImportRow,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["MODELS"]

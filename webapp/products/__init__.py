@@ -8,7 +8,7 @@ from webapp.access import events
 from webapp.audit import log as audit
 from webapp.automations import domain as automations
 from webapp.db import db
-from webapp.models import App, PriceVariant, Product, Seller
+from webapp.models import App, MemberImport, PriceVariant, Product, Seller
 from webapp.pages import render
 from webapp.products.forms import DAYS_HELP, ManualAccessForm, ProductForm, VariantForm
 from webapp.tenancy import get_child, get_owned, owned_query
@@ -76,7 +76,13 @@ def show(product_id):
     return _page(product, form=form, variant_form=VariantForm(formdata=None))
 
 
-def _page(product, form, variant_form, status=None, access_form=None):
+def show_with(product, import_error="", status=None):
+    """The product page with an error said next to the import's file field."""
+    return _page(product, ProductForm(obj=product, formdata=None), VariantForm(formdata=None),
+                 status=status, import_error=import_error)  # fmt: skip
+
+
+def _page(product, form, variant_form, status=None, access_form=None, import_error=""):
     access_form = access_form or ManualAccessForm(formdata=None)
     errors = form.errors or variant_form.errors or access_form.errors
     return render(
@@ -85,6 +91,8 @@ def _page(product, form, variant_form, status=None, access_form=None):
         form=form,
         variant_form=variant_form,
         access_form=access_form,
+        import_error=import_error,
+        imports=list(product.imports.order_by(MemberImport.id.desc()).limit(5)),
         variants=list(product.variants.order_by(PriceVariant.name)),
         automations=automations.for_product(product),
         missing_undo=automations.missing_undo(product),
