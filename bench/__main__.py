@@ -5,7 +5,17 @@ import platform
 import sys
 import time
 
-from bench import brake, discord_rate, expiry, latency, orders_page, reconcile, repairs, webhooks
+from bench import (
+    brake,
+    discord_rate,
+    expiry,
+    imports,
+    latency,
+    orders_page,
+    reconcile,
+    repairs,
+    webhooks,
+)
 from bench.harness import Stack
 
 
@@ -61,6 +71,13 @@ def main():
                  f"{e['ratio']:.2f} ({e['discord_rate']:.1f}/{e['permitted']} per s)", e["ratio"] >= 0.95))  # fmt: skip
     rows.append(("Redis bytes per scheduled expiry (10,000 scheduled)", "≤ 2,000",
                  f"{e['bytes_per_expiry']:.0f}", e["bytes_per_expiry"] <= 2000))  # fmt: skip
+    m = _stack_run(imports.run)
+    rows.append(("import of 50,000 members: preview (upload + check) / apply", "minutes",
+                 f"{m['upload_s'] + m['check_s']:.0f} s ({m['list_calls']} List Guild Members "
+                 f"calls) / {m['apply_s']:.0f} s; {m['gives']} missing roles given within "
+                 f"{m['gives_done_s']:.0f} s of confirming; 429s {m['limited']}",
+                 m["imported"] == imports.N and m["upload_s"] + m["check_s"] + m["apply_s"] < 600
+                 and m["limited"] == 0))  # fmt: skip
     b = _stack_run(brake.run)
     (_, oh, ob), (_, ch, cb), (ra, rh, _) = b["ordinary"], b["cohort"], b["refund"]
     rows.append(("removal brake, 5,000-member app (limit per 10 min)", "ordinary day 0 held",

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from tests.browser.test_brake_journey import log_in
 from tests.fixtures.processes import wait_until
-from tests.web.test_imports import good_and_bad, shop as shop, user  # noqa: PLC0414 - fixture
+from tests.web.test_imports import good_and_bad, user
+from tests.web.test_imports import shop as shop
 
 pytestmark = pytest.mark.browser
 
