@@ -49,3 +49,13 @@ def test_access_given_by_hand_is_claimed_by_the_buyer(live_server, page, chromiu
         timeout=20000
     )
     assert role_id(sandbox, GUILD, "Pro") in sandbox.member_roles(GUILD, ANN)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("What").select_option(label="Access given, ended or extended by hand")
+    page.get_by_role("button", name="Filter").click()
+    expect(
+        page.get_by_text("Access to “Course Pro” given by hand to friend@example.com")
+    ).to_be_visible()
+    page.get_by_label("What").select_option(label="Automations")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("Automation added in “My community”")).to_be_visible()
