@@ -75,6 +75,38 @@ def sync(seller_id, scope, problems):
     return raised
 
 
+def review_failures(seller_id):
+    """Actions that failed for good: one alert with their count, gone once none is left."""
+    from webapp.models import Action
+
+    count = (
+        Action.select().where((Action.seller == seller_id) & (Action.status == "failed")).count()
+    )
+    problems = [Problem("failed", f"{count} Discord action(s) failed for good. Open each order "
+                        "to see why, fix it, then Retry.", "/orders/?status=failed")] if count else []  # fmt: skip
+    return sync(seller_id, "failed", problems)
+
+
+def review_checkout(checkout):
+    """Events of a checkout connection that need attention: one alert while any is left."""
+    problems = [Problem(f"checkout{checkout.id}", f"{checkout.waiting} event(s) from "
+                        f"“{checkout.name}” need attention: Rolegate could not place them.",
+                        f"/settings/checkouts/{checkout.id}")] if checkout.waiting else []  # fmt: skip
+    return sync(checkout.seller_id, f"checkout{checkout.id}", problems)
+
+
+def recent(seller_id, limit=20):
+    """The seller's alerts, unresolved first, then the most recently resolved (the bell)."""
+    return list(
+        Alert.select()
+        .where(Alert.seller == seller_id)
+        .order_by(
+            Alert.resolved_at.is_null(False), Alert.resolved_at.desc(), Alert.raised_at.desc()
+        )
+        .limit(limit)
+    )
+
+
 def active(seller_id):
     """The seller's unresolved alerts, oldest first (the banner)."""
     return list(

@@ -134,3 +134,33 @@ def test_alerts_are_the_sellers_own(world, make_seller):
     with db.connection_context():
         assert alerts.active(other.id) == []
         assert len(alerts.active(world.seller.id)) == 1
+
+
+def test_actions_failed_for_good_alert_the_seller_in_the_bell_and_by_mail(inbox, world):
+    world.automation("purchase", "assign_role", role="Pro")
+    world.sandbox.move_bot_role(GUILD, 1)  # Pro above the bot: Discord answers 50013
+    world.checkout.paid("ord_1", email="ann@example.com")
+    world.claim("ord_1", "200000000000000001")
+    drain()
+    with db.connection_context():
+        failed = [a for a in active() if a.key == "failed"]
+    assert failed and failed[0].message.startswith("1 Discord action(s) failed for good")
+    bell = html.unescape(world.client.get("/alerts").get_data(as_text=True))
+    assert "1 Discord action(s) failed for good" in bell and 'href="/orders/?status=failed"' in bell
+    assert "need your attention" in bell  # the bell's count in the navigation
+    listed = world.client.get("/orders/?status=failed").get_data(as_text=True)
+    assert "ord_1" in listed
+    assert any("failed for good" in m for m in mails_to_seller(inbox))
+    world.sandbox.move_bot_role(GUILD, 99)  # the seller fixes it in Discord, then Retry
+    order = world.order("ord_1")
+    from tests.fixtures.app import csrf_from
+    from webapp.models import Action
+
+    with db.connection_context():
+        action = Action.get(Action.status == "failed")
+    token = csrf_from(world.client.get(f"/orders/{order.id}").get_data(as_text=True))
+    world.client.post(f"/orders/{order.id}/actions/{action.id}/retry", data={"csrf_token": token})
+    assert [a for a in active() if a.key == "failed"] == []
+    drain()
+    bell = html.unescape(world.client.get("/alerts").get_data(as_text=True))
+    assert "fixed" in bell

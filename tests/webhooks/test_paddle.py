@@ -174,6 +174,19 @@ def test_with_an_api_key_the_email_is_read_from_paddle(client, seller, paddle_ap
     assert len(paddle_api.state.requests) == 1
 
 
+def test_events_needing_attention_alert_the_seller_until_they_are_applied(paddle, seller):
+    from webapp import alerts
+
+    paddle.transaction()
+    with db.connection_context():
+        (alert,) = alerts.active(seller.id)
+    assert alert.message.startswith("1 event(s) from “") and "need attention" in alert.message
+    assert alert.link == f"/settings/checkouts/{paddle.checkout.id}"
+    paddle.customer()  # the event is applied: the alert goes by itself
+    with db.connection_context():
+        assert alerts.active(seller.id) == []
+
+
 def test_a_key_without_permission_needs_attention_and_a_good_key_applies_it(
     client, auth, seller, paddle_api
 ):

@@ -1,6 +1,6 @@
 """The seller's hand on the outbox: retry what failed."""
 
-from webapp import jobs
+from webapp import alerts, jobs
 from webapp.db import db, utcnow
 from webapp.models import Action
 
@@ -24,4 +24,5 @@ def retry(action):
         )
         if updated:
             jobs.enqueue_actions([action.id])
+            alerts.review_failures(action.seller_id)
     return bool(updated)

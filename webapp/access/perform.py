@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from redis.exceptions import LockError, RedisError
 
-from webapp import jobs
+from webapp import alerts, jobs
 from webapp.access import brake, customers, grants, locks, planner
 from webapp.db import utcnow, write_transaction
 from webapp.discord.errors import (
@@ -140,6 +140,7 @@ def _retry(action, fields, delay=None, counts=True):
     attempt = action.attempts if counts else action.attempts - 1
     if counts and attempt >= max_attempts():
         finish(action, "failed", "", **fields)
+        alerts.review_failures(action.seller_id)
         return "failed"
     delay = delay if delay is not None else backoff[min(attempt, len(backoff)) - 1]
     when = utcnow() + timedelta(seconds=max(float(delay), 0.05))
@@ -338,6 +339,7 @@ def _perform(action):
         return brake.hold(action, app)
     except (PermanentError, TokenError, DiscordError) as exc:
         finish(action, "failed", "", **_error_fields(exc))
+        alerts.review_failures(action.seller_id)
         log.warning("action failed for good: %s", exc, extra=_ids(action, "failed"))
         return "failed"
     except Exception as exc:

@@ -4,6 +4,7 @@ what they lacked (a product mapping, the restricted key) or their order arrived.
 import json
 import logging
 
+from webapp import alerts
 from webapp.checkouts import Rejected, adapter
 from webapp.db import utcnow, write_transaction
 from webapp.models import Checkout, Seller, WebhookEvent
@@ -67,8 +68,10 @@ def _recount(checkout_id):
         (WebhookEvent.checkout == checkout_id) & (WebhookEvent.status == "needs_attention")
     )
     Checkout.update(waiting=left.count()).where(Checkout.id == checkout_id).execute()
+    alerts.review_checkout(Checkout.get_by_id(checkout_id))
 
 
 def noted(checkout_id):
     """One more event of the connection needs attention (inside the event's transaction)."""
     Checkout.update(waiting=Checkout.waiting + 1).where(Checkout.id == checkout_id).execute()
+    alerts.review_checkout(Checkout.get_by_id(checkout_id))

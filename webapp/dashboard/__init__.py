@@ -28,3 +28,12 @@ def overview():
         activity=domain.latest_activity(current_user),
         attention=domain.needing_attention(current_user),
     )
+
+
+@bp.route("/alerts")
+@login_required
+def alerts():
+    """The bell: what needs the seller now, and what was fixed lately."""
+    from webapp import alerts as seller_alerts
+
+    return render("dashboard/alerts.html", alerts=seller_alerts.recent(current_user.id))

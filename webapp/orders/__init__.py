@@ -24,6 +24,7 @@ FILTERS = {
     "ending": "Ending in the next 7 days",
     "ended": "Ended",
     "refunded": "Refunded",
+    "failed": "With a failed action",
 }
 
 
@@ -64,6 +65,9 @@ def search(seller_id, q="", status="", before=None, after=None):
         query = query.where(Order.status == "expired")
     elif status == "refunded":
         query = query.where(Order.status == "refunded")
+    elif status == "failed":
+        query = query.where(Order.id.in_(Action.select(Action.order).where(
+            (Action.seller == seller_id) & (Action.status == "failed"))))  # fmt: skip
     if status == "ending":
         if after:
             ends, order_id = after
