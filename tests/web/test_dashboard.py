@@ -306,3 +306,39 @@ def test_an_email_search_takes_underscore_and_percent_literally(client, checkout
     assert "ord_u" in page and "ord_x" not in page
     page = client.get("/orders/?q=a%25b@").get_data(as_text=True)
     assert "ord_p" in page and "ord_z" not in page
+
+
+def test_orders_export_as_csv_follows_the_filter_and_is_safe_for_spreadsheets(world):
+    import csv
+    import io
+
+    world.checkout.paid("ord_1", email="ann@example.com")
+    world.checkout.paid("=cmd|calc", email="bob@example.com")
+    world.checkout.refunded("ord_1")
+    answer = world.client.get("/orders/export.csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.is_streamed and "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0][:4] == ["order id", "status", "source", "buyer email"]
+    assert [r[0] for r in rows[1:]] == ["'=cmd|calc", "ord_1"]  # newest first, defused
+    assert (
+        rows[2][1] == "refunded" and rows[2][3] == "ann@example.com" and rows[2][5] == "Course Pro"
+    )
+    refunded = world.client.get("/orders/export.csv?status=refunded").get_data(as_text=True)
+    assert "ord_1" in refunded and "calc" not in refunded
+    page = world.client.get("/orders/?status=refunded").get_data(as_text=True)
+    assert 'href="/orders/export.csv?status=refunded"' in page
+
+
+def test_orders_export_pages_through_every_order(world):
+    import csv
+    import io
+
+    from webapp.orders import export_rows
+
+    for n in range(7):
+        world.checkout.paid(f"ord_{n}")
+    with db.connection_context():
+        text = "".join(export_rows(world.seller.id, batch=3))
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert [r[0] for r in rows] == [f"ord_{n}" for n in reversed(range(7))]

@@ -11,6 +11,7 @@ import json
 
 from flask_login import current_user
 
+from webapp import spreadsheet
 from webapp.db import utcnow
 from webapp.models import AuditEntry
 
@@ -82,15 +83,10 @@ def as_csv(seller_id, area="", words=""):
     for entry in reversed(rows):
         writer.writerow([
             entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.actor, AREAS.get(entry.area, entry.area),
-            _safe(entry.summary),
-            _safe("; ".join(f"{f}: {a} → {b}" for f, a, b in described_changes(entry))),
+            spreadsheet.cell(entry.summary),
+            spreadsheet.cell("; ".join(f"{f}: {a} → {b}" for f, a, b in described_changes(entry))),
         ])  # fmt: skip
     return out.getvalue()
-
-
-def _safe(text):
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _plain(value):
