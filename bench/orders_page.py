@@ -1,4 +1,5 @@
-"""Server time of the Orders page with 100,000 orders."""
+"""Server time of the Orders page and the Overview (its charts) with 100,000 orders; the
+Orders CSV export's memory (`orders_export.py`)."""
 
 import time
 from datetime import timedelta
@@ -50,6 +51,7 @@ def run(stack, n=100_000, repeat=30):
         "search email": "/orders/?q=buyer4242@",
         "ending in 7 days": "/orders/?status=ending",
         "older page": f"/orders/?before={n // 2}",
+        "Overview (charts)": "/overview",
     }
     results = {}
     for name, url in views.items():
@@ -67,7 +69,13 @@ def run(stack, n=100_000, repeat=30):
             "p50_ms": percentile(times, 50) * 1000,
             "p95_ms": percentile(times, 95) * 1000,
         }
-    return results
+    from bench import orders_export
+
+    exports = {
+        "all": orders_export.measure(stack, seller.id),
+        "tenth": orders_export.measure(stack, seller.id, q="ord_00"),
+    }
+    return results, exports
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 
 from webapp.dashboard import overview as domain
-from webapp.pages import render
+from webapp.pages import is_htmx, render
 
 bp = Blueprint("dashboard", __name__)
 
@@ -21,12 +21,17 @@ def index():
 @login_required
 def overview():
     """Setup checklist and the latest activity."""
+    from webapp.dashboard import charts, svg
+
+    if is_htmx():  # the activity list refreshing itself
+        return render("partials/_activity.html", activity=domain.latest_activity(current_user))
     return render(
         "dashboard/overview.html",
-        "partials/_activity.html",
         checklist=domain.checklist(current_user),
         activity=domain.latest_activity(current_user),
         attention=domain.needing_attention(current_user),
+        business=charts.history(current_user.id),
+        svg=svg,
     )
 
 
