@@ -7,7 +7,7 @@ import pytest
 from tests.fixtures.app import Auth, csrf_from
 from tests.fixtures.world import ANN, drain
 from webapp.db import db
-from webapp.models import MODELS, Action, Checkout
+from webapp.models import MODELS, Action, Checkout, MemberImport
 
 # Routes that are not the seller's dashboard: each has its own door and its own tests.
 PUBLIC = {"static", "hooks.receive", "health.healthz", "health.live", "dashboard.index",
@@ -33,10 +33,12 @@ def first_sellers_world(world, sandbox):
         order = world.order("ord_1")
         action = Action.get(Action.order == order.id)
         stripe = Checkout.create(seller=world.seller.id, name="Stripe", provider="stripe")
+        member_import = MemberImport.create(seller=world.seller.id, product=order.product_id,
+                                            state="checked")  # fmt: skip
         ids = {
             "app_id": world.discord_app.id, "automation_id": automation.id, "order_id": order.id,
             "product_id": order.product_id, "variant_id": order.variant_id, "action_id": action.id,
-            "checkout_id": stripe.id,
+            "checkout_id": stripe.id, "import_id": member_import.id,
         }  # fmt: skip
     return world, ids
 
