@@ -136,10 +136,12 @@ def move_grant(order, grant, customer):
 
 
 def give_back(order, grant, customer, trigger, stamp):
-    """An action that gives a held role again (`rejoin` / `repair`); its id when new."""
+    """An action that gives a held role or membership again (`rejoin` / `repair`); its id
+    when new."""
     return _give(
-        order, customer, app_id=grant.app_id, guild_id=grant.guild_id, kind="assign_role",
-        role_id=grant.role_id, trigger=trigger, what=f"{trigger}:grant{grant.id}:{stamp}",
+        order, customer, app_id=grant.app_id, guild_id=grant.guild_id,
+        kind="assign_role" if grant.kind == "role" else "add_to_server", role_id=grant.role_id,
+        trigger=trigger, what=f"{trigger}:grant{grant.id}:{stamp}",
     )  # fmt: skip
 
 

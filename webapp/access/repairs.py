@@ -111,14 +111,46 @@ def gives_back(order, role_id):
 
 
 def _repair_pending(grant):
+    kind = "assign_role" if grant.kind == "role" else "add_to_server"
     return (
         Action.select(Action.id)
         .where(
-            (Action.order == grant.order_id) & (Action.kind == "assign_role")
+            (Action.order == grant.order_id) & (Action.kind == kind)
             & (Action.role_id == grant.role_id) & Action.status.in_(PENDING)
         )
         .exists()
     )  # fmt: skip
+
+
+def rejoin(customer):
+    """The buyer asked to be back on the server (My access): every grant of their live
+    orders on their account is given again — one action each, not twice while one waits.
+    Adding them back uses their stored `guilds.join` token; without one the actions wait
+    for them to connect Discord again. The ids of the actions queued."""
+    if not customer.discord_user_id:
+        return []
+    grants = (
+        Grant.select(Grant, Order)
+        .join(Order)
+        .where(
+            (Grant.customer == customer.id) & (Grant.discord_user_id == customer.discord_user_id)
+            & (Grant.state == "active") & (Grant.via == "purchase") & (Order.status == "active")
+        )
+        .order_by(Grant.kind.desc())  # roles first: adding with its roles is one call
+    )  # fmt: skip
+    queued, stamp, covered = [], _stamp(), set()
+    with write_transaction():
+        for grant in grants:
+            if grant.kind == "membership" and (grant.order_id, grant.app_id) in covered:
+                continue  # the role's give adds them to the server with it
+            covered.add((grant.order_id, grant.app_id))
+            if _repair_pending(grant):
+                continue
+            if new := planner.give_back(grant.order, grant, customer, "rejoin", stamp):
+                queued.append(new)
+        jobs.enqueue_actions(queued)
+    log.info("customer %s asked to rejoin: %d action(s)", customer.id, len(queued))
+    return queued
 
 
 def _mark_removed(grant):

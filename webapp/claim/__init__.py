@@ -2,14 +2,15 @@
 
 import time
 
+import peewee
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_dance.consumer import oauth_authorized, oauth_error
 
 from webapp import oauth
-from webapp.access import customers, switching
+from webapp.access import customers, repairs, switching
 from webapp.claim import progress
 from webapp.discord.errors import DiscordError
-from webapp.models import Order
+from webapp.models import Order, Product
 from webapp.pages import render
 from webapp.services import get_discord
 
@@ -30,6 +31,39 @@ def show(token):
     """What the buyer bought, where, and the progress of every action."""
     order = _order(token)
     return render("claim/show.html", "partials/_claim_progress.html", **progress.context(order))
+
+
+@bp.route("/<token>/access")
+def my_access(token):
+    """My access: every order of this buyer with the seller, when each ends, the linked
+    account, and Rejoin the server for one who left."""
+    order = _order(token)
+    if order.customer_id is None:
+        return _nothing_to_link(order)
+    customer = order.customer
+    orders = list(
+        Order.select(Order, Product)
+        .join(Product, peewee.JOIN.LEFT_OUTER)
+        .where(Order.customer == customer.id)
+        .order_by(Order.paid_at.desc(nulls="LAST"), Order.id.desc())
+    )
+    live = [o for o in orders if o.status == "active"]
+    return render("claim/access.html", order=order, customer=customer, orders=orders,
+                  live=live, servers=progress.servers(order))  # fmt: skip
+
+
+@bp.route("/<token>/rejoin", methods=["POST"])
+def rejoin(token):
+    """The buyer left the server by accident: add them back with what their access gives."""
+    order = _order(token)
+    customer = order.customer
+    if customer is None or not customer.discord_user_id:
+        flash("Connect Discord first: then Rolegate can add you to the server.", "error")
+    else:
+        repairs.rejoin(customer)
+        flash("Adding you back to the server with your roles. This takes a few seconds.",
+              "success")  # fmt: skip
+    return redirect(url_for("claim.my_access", token=order.claim_token))
 
 
 def _gives_nothing(order):

@@ -33,7 +33,8 @@ def steps(order):
     """The order's actions for the buyer, oldest first, in words."""
     names = _role_names(order)
     rows = []
-    for action in Action.select().where(Action.order == order.id).order_by(Action.id):
+    actions = Action.select().where((Action.order == order.id) & (Action.trigger != "left"))
+    for action in actions.order_by(Action.id):
         role = names.get(action.role_id, "")
         problem = ""
         if action.status == "failed":
