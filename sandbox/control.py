@@ -154,6 +154,15 @@ class SandboxControl:
         """Change a user (username=, guild_count=100, tokens="revoke"|"expire")."""
         return self._post(f"/users/{user_id}", changes)
 
+    def close_dms(self, user_id, closed=True):
+        """The user stops (or allows) DMs from server members: Discord answers 50007."""
+        return self._post(f"/users/{user_id}", {"dms": "closed" if closed else "open"})
+
+    def messages(self, user_id=None):
+        """The DMs the bot sent (to one user when given)."""
+        sent = self._call("GET", "/messages")
+        return [m for m in sent if user_id is None or m["to_id"] == user_id]
+
     def set_guild_count(self, user_id, count):
         """How many servers the user is in (100 makes the next add fail with 30001)."""
         return self.user(user_id, guild_count=count)

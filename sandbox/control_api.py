@@ -254,7 +254,8 @@ def create_user():
 
 @bp.post("/users/<user_id>")
 def user(user_id):
-    """Change a user: username, guild_count, tokens "revoke" | "expire" (created when new)."""
+    """Change a user: username, guild_count, dms "closed" | "open", tokens "revoke" |
+    "expire" (created when new)."""
     body, state = _body(), g.state
     with state.lock:
         if user_id not in state.users:
@@ -264,6 +265,10 @@ def user(user_id):
             state.users[user_id]["username"] = body["username"]
         if "guild_count" in body:
             state.users[user_id]["guild_count"] = int(body["guild_count"])
+        if body.get("dms") == "closed":
+            state.dms_closed.add(user_id)
+        elif body.get("dms") == "open":
+            state.dms_closed.discard(user_id)
         if body.get("tokens") == "revoke":
             state.revoke_user_tokens(user_id)
         elif body.get("tokens") == "expire":
@@ -281,3 +286,12 @@ def issue_tokens(user_id):
         access, refresh = g.state.new_tokens(user_id, scopes)
     return jsonify(access_token=access, refresh_token=refresh, token_type="Bearer",
                    expires_in=604800, scope=" ".join(scopes))  # fmt: skip
+
+
+@bp.get("/messages")
+def messages():
+    """Every DM the bot sent, oldest first (to: the recipient's user id)."""
+    with g.state.lock:
+        return jsonify([{**m, "to_id": next((c["recipients"][0]["id"] for c in g.state.dms.values()
+                                              if c["id"] == m["channel_id"]), None)}
+                        for m in g.state.messages])  # fmt: skip

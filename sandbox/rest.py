@@ -403,7 +403,7 @@ def send_message(state, channel_id):
         to["id"] in gd["members"] and seed.BOT_USER_ID in gd["members"]
         for gd in state.guilds.values()
     )
-    if not shared:
+    if not shared or to["id"] in state.dms_closed:  # no server in common, or DMs switched off
         refuse(403, 50007)
     message = {"id": state.snowflake(), "channel_id": channel_id, "type": 0, "content": content[:2000],
                "author": state.user_json(seed.BOT_USER_ID), "timestamp": now_iso()}  # fmt: skip

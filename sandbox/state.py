@@ -33,7 +33,7 @@ class SandboxState:
             self.stats = Counter()
             self.by_status, self.by_route, self.changes = Counter(), Counter(), Counter()
             self.log = deque(maxlen=500)
-            self.dms, self.messages = {}, []
+            self.dms, self.messages, self.dms_closed = {}, [], set()
             self.ids = itertools.count(400000000000000001)
             self.gateway = gateway.Hub()
 

@@ -51,6 +51,7 @@ SEND_CLAIM_MAILS = JobKind("workers.mail.send_claim_mails", MAINTENANCE, timeout
 CHECK_IMPORT = JobKind("workers.imports.check", MAINTENANCE, timeout=3600)
 APPLY_IMPORT = JobKind("workers.imports.apply", MAINTENANCE, timeout=7200)
 GIVE_TO_LIVE = JobKind("workers.automations.give_to_live", MAINTENANCE, timeout=3600)
+SEND_BUYER_MESSAGES = JobKind("workers.mail.send_buyer_messages", MAINTENANCE, timeout=600)
 SEND_ALERT_MAILS = JobKind("workers.mail.send_alert_mails", MAINTENANCE, timeout=600)
 SEND_SWITCH_NOTICE = JobKind("workers.mail.send_switch_notice", MAINTENANCE, timeout=60)
 SWEEP = JobKind("workers.sweeper.sweep", MAINTENANCE, timeout=600)
@@ -62,7 +63,7 @@ RECONCILE_BATCH = JobKind("workers.members.reconcile_batch", MAINTENANCE, timeou
 KINDS = (
     RUN_ACTION, EXPIRE_ORDER, SEND_CLAIM_MAILS, SEND_SWITCH_NOTICE, SWEEP, CATCH_UP, CHECK_MEMBER,
     RECONCILE, RECONCILE_BATCH, REFRESH_SERVER, SEND_ALERT_MAILS, GIVE_TO_LIVE,
-    CHECK_IMPORT, APPLY_IMPORT,
+    CHECK_IMPORT, APPLY_IMPORT, SEND_BUYER_MESSAGES,
 )  # fmt: skip
 
 
@@ -191,12 +192,18 @@ CLAIM_MAILS_JOB_ID = "claim-mails"
 
 
 ALERT_MAILS_JOB_ID = "alert-mails"
+BUYER_MESSAGES_JOB_ID = "buyer-messages"
 
 
 def enqueue_claim_mails():
     """Queue the claim-mail sender unless it is queued or running already (the mails wait in
     the database: `claim.mails`); True when queued."""
     return _enqueue_single(SEND_CLAIM_MAILS, CLAIM_MAILS_JOB_ID)
+
+
+def enqueue_buyer_messages():
+    """Queue the buyer-message sender unless it is queued or running (`messages.outbox`)."""
+    return _enqueue_single(SEND_BUYER_MESSAGES, BUYER_MESSAGES_JOB_ID)
 
 
 def enqueue_alert_mails():

@@ -32,6 +32,11 @@ def _message(to, subject, body, sender):
     return message
 
 
+def plain(to, subject, body, sender):
+    """A plain-text mail."""
+    return _message(to, subject, body, sender)
+
+
 def switch_code_message(customer, code, sender):
     """The six-digit code a buyer types before moving their access to another account."""
     return _message(

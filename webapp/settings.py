@@ -78,6 +78,8 @@ class Settings:
     action_backoff: str = "60,300,1800,7200,43200"
     # The brake on mass removals (SPEC §11): more removals and revokes than this many AND this
     # share of an app's live members within `brake_window` seconds are held. "0": off.
+    # Seconds between two plannings of buyers' reminders by the scheduler (SPEC §12).
+    reminder_plan_every: int = 60
     brake_threshold: str = "20,10%"
     brake_window: int = 600
 

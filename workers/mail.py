@@ -4,6 +4,7 @@ their alerts."""
 from webapp import alerts, jobs
 from webapp.access import switching
 from webapp.claim import mails
+from webapp.messages import outbox as buyer_messages
 from workers.jobs import body
 
 
@@ -28,3 +29,14 @@ def send_switch_notice(switch_id, old_name):
 def send_alert_mails():
     """Mail each seller with due alerts one digest."""
     return alerts.mail_due()
+
+
+@body(jobs.SEND_BUYER_MESSAGES)
+def send_buyer_messages():
+    """Send the reminders, welcomes and payment-failed messages that are due."""
+    sent = 0
+    while True:
+        done = buyer_messages.send_due()
+        sent += done
+        if done < buyer_messages.BATCH or not buyer_messages.any_due():
+            return sent

@@ -10,7 +10,8 @@ from rq_scheduler.utils import setup_loghandlers
 
 from webapp import alerts, jobs
 from webapp.claim import mails
-from webapp.services import ensure_configured, get_redis
+from webapp.messages import outbox as buyer_messages
+from webapp.services import ensure_configured, get_redis, settings
 
 log = logging.getLogger("rolegate.scheduler")
 
@@ -24,6 +25,8 @@ class RolegateScheduler(Scheduler):
     reads) and puts back what is missing.
     """
 
+    next_plan = 0.0
+
     def enqueue_jobs(self):
         """Re-register the scheduler and the periodic jobs if gone, queue the claim-mail
         sender and the alert mailer when mails are due, then move due jobs."""
@@ -33,6 +36,10 @@ class RolegateScheduler(Scheduler):
         try:
             mails.queue_sender_if_due()
             alerts.queue_mailer_if_due()
+            if time.monotonic() >= self.next_plan:  # reminders: planned once a minute
+                buyer_messages.plan_reminders()
+                self.next_plan = time.monotonic() + settings().reminder_plan_every
+            buyer_messages.queue_sender_if_due()
         except peewee.DatabaseError as exc:  # the database is away: mails wait for it
             log.warning("could not look for due mails (%s)", exc)
         return super().enqueue_jobs()

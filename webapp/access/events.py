@@ -6,6 +6,7 @@ from datetime import timedelta
 from webapp import jobs
 from webapp.access import catalog, customers, locks, planner
 from webapp.db import utcnow, write_transaction
+from webapp.messages import outbox as buyer_messages
 from webapp.models import Order, Subscription, lookups
 
 # An expiry that fires a moment early (clock skew between machines) still counts as due.
@@ -299,6 +300,21 @@ def subscription_ended(seller, data):
                 active = order.status == "active"
                 jobs.schedule_expiry(order.id, order.access_ends_at if active else None)
     return changed
+
+
+def payment_failed(seller, data):
+    """A subscription's payment failed: access is kept (the paid period and the grace days
+    stand), and the buyer of its live order is asked, once per failed invoice, to update
+    their card. Returns the orders told."""
+    with write_transaction():
+        live = [o for o in _subscription_orders(seller, data["subscription_id"])
+                if o.status == "active"]  # fmt: skip
+        told = sorted(live, key=lambda o: (o.paid_at, o.id))[-1:]
+        for order in told:
+            buyer_messages.payment_failed(
+                order, data.get("invoice_id") or utcnow().date().isoformat()
+            )
+    return told
 
 
 def _restart_if_ended(order):

@@ -23,6 +23,7 @@ from webapp.discord.errors import (
     RetryableError,
     TokenError,
 )
+from webapp.messages import outbox as buyer_messages
 from webapp.models import Action, App, Customer, Order
 from webapp.services import get_discord, settings
 
@@ -356,6 +357,8 @@ def _perform(action):
                 grants.activate(grant)
         finish(action, status, result, last_error="")
         jobs.enqueue_actions(follow_up(action))
+        if intents and action.trigger == "purchase":  # the roles were given: welcome them
+            buyer_messages.welcome(Order.get_by_id(action.order_id))
     log.info("action %s", status, extra=_ids(action, status))
     return status
 

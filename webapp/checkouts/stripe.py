@@ -173,11 +173,15 @@ def _invoice_paid(checkout, event, invoice):
 
 def _payment_failed(checkout, event, invoice):
     subscription_id = _subscription_of(invoice)
-    return Translation.ignored(
-        "Payment failed: noted. Access is kept until the paid period ends (plus the grace "
-        "days); a later successful payment renews it.",
-        order_ref=("subscription", subscription_id) if subscription_id else None,
-    )
+    if not subscription_id:
+        return Translation.ignored("Payment failed for an invoice of no subscription: noted.")
+    translation = Translation(steps=[step("payment.failed", {
+        "subscription_id": subscription_id, "invoice_id": _id(invoice.get("id"))})],
+        order_ref=("subscription", subscription_id))  # fmt: skip
+    translation.reason = ("Payment failed: noted, and the buyer asked to update their card. "
+                          "Access is kept until the paid period ends (plus the grace days); a "
+                          "later successful payment renews it.")  # fmt: skip
+    return translation
 
 
 def _subscription_updated(checkout, event, subscription):

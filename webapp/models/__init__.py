@@ -7,6 +7,7 @@ from webapp.models.catalog import PriceVariant, Product
 from webapp.models.checkouts import Checkout, CheckoutCustomer
 from webapp.models.discord_apps import App, Automation
 from webapp.models.imports import ImportRow, MemberImport
+from webapp.models.messages import BuyerMessage
 from webapp.models.orders import AccountSwitch, Customer, Order, Subscription, WebhookEvent
 from webapp.models.outbox import Action, Grant
 
@@ -30,6 +31,7 @@ MODELS = [
     AuditEntry,
     MemberImport,
     ImportRow,
+    BuyerMessage,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["MODELS"]

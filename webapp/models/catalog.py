@@ -13,6 +13,15 @@ class Product(BaseModel):
     external_id = peewee.CharField(max_length=128)
     name = peewee.CharField(max_length=200)
     access_days = peewee.IntegerField(null=True)
+    # Messages to buyers (SPEC §12): where to renew, the reminder before access ends (how
+    # many days before, by DM / mail / both, its text), the welcome DM, the payment-failed
+    # message. Empty texts: the defaults of `webapp.messages`; no welcome text: no welcome.
+    renewal_url = peewee.CharField(max_length=500, default="")
+    reminder_days = peewee.IntegerField(null=True)
+    reminder_by = peewee.CharField(max_length=8, default="dm")
+    reminder_text = peewee.TextField(default="")
+    welcome_text = peewee.TextField(default="")
+    payment_failed_text = peewee.TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

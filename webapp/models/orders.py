@@ -77,6 +77,8 @@ class Order(BaseModel):
     source = peewee.CharField(max_length=16, default="checkout")
     # Its own length of access (access given by hand), over the product's and variant's.
     access_days = peewee.IntegerField(null=True)
+    # The end of access a reminder was planned for (SPEC §12): a later end plans another.
+    reminded_end = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

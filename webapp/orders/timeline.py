@@ -2,7 +2,7 @@
 
 import json
 
-from webapp.models import AccountSwitch, Action, App, Grant, WebhookEvent
+from webapp.models import AccountSwitch, Action, App, BuyerMessage, Grant, WebhookEvent
 
 END_REASONS = {
     "time_limit": "the product's time limit",
@@ -34,6 +34,9 @@ def entries(order):
             items.append({"at": grant.granted_at, "kind": "grant", "row": grant})
         if grant.revoked_at:
             items.append({"at": grant.revoked_at, "kind": "release", "row": grant})
+    for message in BuyerMessage.select().where(BuyerMessage.order == order.id):
+        items.append({"at": message.sent_at or message.created_at, "kind": "message",
+                      "row": message})  # fmt: skip
     if order.customer_id is not None:
         for switch in AccountSwitch.select().where(AccountSwitch.customer == order.customer_id):
             items.append({"at": switch.at, "kind": "switch", "row": switch})

@@ -1,16 +1,23 @@
 """Products and price variants, with when access ends and what happens then."""
 
 import peewee
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.access import events
 from webapp.audit import log as audit
 from webapp.automations import domain as automations
 from webapp.db import db
+from webapp.messages import outbox as buyer_messages
 from webapp.models import App, MemberImport, PriceVariant, Product, Seller
 from webapp.pages import render
-from webapp.products.forms import DAYS_HELP, ManualAccessForm, ProductForm, VariantForm
+from webapp.products.forms import (
+    DAYS_HELP,
+    ManualAccessForm,
+    MessagesForm,
+    ProductForm,
+    VariantForm,
+)
 from webapp.tenancy import get_child, get_owned, owned_query
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -82,15 +89,22 @@ def show_with(product, import_error="", status=None):
                  status=status, import_error=import_error)  # fmt: skip
 
 
-def _page(product, form, variant_form, status=None, access_form=None, import_error=""):
+def _page(product, form, variant_form, status=None, access_form=None, import_error="",
+          messages_form=None):  # fmt: skip
     access_form = access_form or ManualAccessForm(formdata=None)
-    errors = form.errors or variant_form.errors or access_form.errors
+    messages_form = messages_form or MessagesForm(obj=product, formdata=None)
+    errors = form.errors or variant_form.errors or access_form.errors or messages_form.errors
     return render(
         "products/show.html",
         product=product,
         form=form,
         variant_form=variant_form,
         access_form=access_form,
+        messages_form=messages_form,
+        previews={
+            k: buyer_messages.preview(product, k) for k in ("reminder", "welcome", "payment_failed")
+        },
+        placeholders=", ".join(f"{{{k}}}" for k in buyer_messages.PLACEHOLDERS),
         import_error=import_error,
         imports=list(product.imports.order_by(MemberImport.id.desc()).limit(5)),
         variants=list(product.variants.order_by(PriceVariant.name)),
@@ -185,3 +199,32 @@ def give_access(product_id):
             return redirect(url_for("orders.show", order_id=order.id))
     return _page(product, ProductForm(obj=product, formdata=None), VariantForm(formdata=None),
                  access_form=access_form)  # fmt: skip
+
+
+MESSAGE_FIELDS = ("renewal_url", "reminder_days", "reminder_by", "reminder_text",
+                  "welcome_text", "payment_failed_text")  # fmt: skip
+
+
+@bp.route("/<product_id>/messages", methods=["POST"])
+def messages(product_id):
+    """Save the product's messages to buyers, or mail the seller a test of the reminder."""
+    product = get_owned(Product, product_id)
+    messages_form = MessagesForm()
+    if not messages_form.validate_on_submit():
+        return _page(product, ProductForm(obj=product, formdata=None), VariantForm(formdata=None),
+                     messages_form=messages_form)  # fmt: skip
+    before = audit.snapshot(product, MESSAGE_FIELDS)
+    for name in MESSAGE_FIELDS:
+        value = getattr(messages_form, name).data
+        setattr(product, name, value if name == "reminder_days" else (value or "").strip())
+    product.save(only=[getattr(Product, n) for n in MESSAGE_FIELDS])
+    if changes := audit.changed(before, product, MESSAGE_FIELDS):
+        audit.record("product", f"Messages to buyers of “{product.name}” changed", changes,
+                     link=url_for("products.show", product_id=product.id))  # fmt: skip
+    if request.form.get("do") == "test":
+        sent = buyer_messages.send_test(product, current_user.email)
+        flash(f"Test reminder {'mailed' if sent else 'written to the log (SMTP_URL is not set)'} "
+              f"to {current_user.email}.", "success")  # fmt: skip
+    else:
+        flash("Messages saved.", "success")
+    return redirect(url_for("products.show", product_id=product.id) + "#messages-title")

@@ -1,7 +1,16 @@
 """Forms of the Products pages."""
 
+import re
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, StringField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 DAYS_HELP = (
@@ -57,4 +66,45 @@ class ManualAccessForm(FlaskForm):
     days = IntegerField(
         "Days of access",
         validators=[Optional(), NumberRange(min=1, max=36500, message="Between 1 and 36500 days.")],
+    )
+
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+KNOWN = ("name", "product", "server", "ends_at", "renew_url")
+
+
+def _placeholders(form, field):
+    unknown = [p for p in PLACEHOLDER.findall(field.data or "") if p not in KNOWN]
+    if unknown:
+        raise ValidationError(
+            f"Unknown placeholder {{{unknown[0]}}}: use "
+            + ", ".join(f"{{{k}}}" for k in KNOWN)
+            + "."
+        )
+
+
+class MessagesForm(FlaskForm):
+    """The product's messages to its buyers."""
+
+    renewal_url = StringField(
+        "Renewal link",
+        validators=[Optional(), Length(max=500),
+                    Regexp(r"^https?://\S+$", message="A link starting with https://.")],
+    )  # fmt: skip
+    reminder_days = IntegerField(
+        "Remind how many days before access ends",
+        validators=[Optional(), NumberRange(min=1, max=60, message="Between 1 and 60 days.")],
+    )
+    reminder_by = SelectField(
+        "Send the reminder by",
+        choices=[
+            ("dm", "Discord DM (mail when DMs are closed)"),
+            ("mail", "Mail"),
+            ("both", "Discord DM and mail"),
+        ],  # fmt: skip
+    )
+    reminder_text = TextAreaField("Reminder text", validators=[Length(max=1500), _placeholders])
+    welcome_text = TextAreaField("Welcome DM", validators=[Length(max=1500), _placeholders])
+    payment_failed_text = TextAreaField(
+        "Payment failed message", validators=[Length(max=1500), _placeholders]
     )

@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 
 TYPES = (
     "order.paid", "order.refunded", "order.disputed", "order.dispute_won",
-    "subscription.renewed", "subscription.ended",
+    "subscription.renewed", "subscription.ended", "payment.failed",
 )  # fmt: skip
 # Times outside these years are refused: they overflow when days are added, or are typos.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
@@ -133,6 +133,13 @@ def _subscription_ended(data):
     }
 
 
+def _payment_failed(data):
+    return {
+        "subscription_id": _text(data, "data.subscription_id", max_length=128),
+        "invoice_id": _text(data, "data.invoice_id", required=False, max_length=255),
+    }
+
+
 PARSERS = {
     "order.paid": _order_paid,
     "order.refunded": _order_only,
@@ -140,4 +147,5 @@ PARSERS = {
     "order.dispute_won": _order_only,
     "subscription.renewed": _subscription_renewed,
     "subscription.ended": _subscription_ended,
+    "payment.failed": _payment_failed,
 }

@@ -24,6 +24,7 @@ APPLY = {
     "order.dispute_won": events.dispute_won,
     "subscription.renewed": events.subscription_renewed,
     "subscription.ended": events.subscription_ended,
+    "payment.failed": events.payment_failed,
 }
 
 
