@@ -56,6 +56,7 @@ def create_app(config=None):
         apps,
         audit,
         automations,
+        buyers,
         claim,
         dashboard,
         health,
@@ -68,7 +69,7 @@ def create_app(config=None):
     from webapp.webhooks import receiver
 
     blueprints = (
-        accounts, apps, audit, automations, claim, dashboard, health, operations, orders,
+        accounts, apps, audit, automations, buyers, claim, dashboard, health, operations, orders,
         products, webhooks, receiver, views, paid, imports,
     )  # fmt: skip
     for module in blueprints:

@@ -11,7 +11,8 @@ from webapp.models import MODELS, Action, Checkout, MemberImport
 
 # Routes that are not the seller's dashboard: each has its own door and its own tests.
 PUBLIC = {"static", "hooks.receive", "health.healthz", "health.live", "dashboard.index",
-          "accounts.signup", "accounts.login", "accounts.logout", "claim.show", "claim.connect", "claim.code",
+          "accounts.signup", "accounts.login", "accounts.logout", "claim.show", "claim.connect", "claim.code", "claim.my_access", "claim.rejoin",
+          "buyers.start", "buyers.enter", "buyers.my_access", "buyers.rejoin",
           "discord.login", "discord.authorized", "discord_bot.login", "discord_bot.authorized", "paid.landing", "paid.status"}  # fmt: skip
 
 

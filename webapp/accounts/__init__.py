@@ -96,4 +96,8 @@ def account():
             audit.record("account", "Password changed; other devices logged out")
             flash("Password changed. Other devices were logged out.", "success")
             return redirect(url_for("accounts.account"))
-    return render("accounts/account.html", form=form, status=422 if form.errors else 200)
+    from webapp.services import settings
+
+    buyers_url = f"{settings().public_url.rstrip('/')}/buyers/{current_user.public_id}"
+    return render("accounts/account.html", form=form, buyers_url=buyers_url,
+                  status=422 if form.errors else 200)  # fmt: skip

@@ -40,7 +40,11 @@ def my_access(token):
     order = _order(token)
     if order.customer_id is None:
         return _nothing_to_link(order)
-    customer = order.customer
+    return access_page(order.customer, rejoin_url=url_for("claim.rejoin", token=token))
+
+
+def access_page(customer, rejoin_url):
+    """The My access page of a buyer (from a claim link or a mailed sign-in link)."""
     orders = list(
         Order.select(Order, Product)
         .join(Product, peewee.JOIN.LEFT_OUTER)
@@ -48,8 +52,9 @@ def my_access(token):
         .order_by(Order.paid_at.desc(nulls="LAST"), Order.id.desc())
     )
     live = [o for o in orders if o.status == "active"]
-    return render("claim/access.html", order=order, customer=customer, orders=orders,
-                  live=live, servers=progress.servers(order))  # fmt: skip
+    latest = (live or orders)[0]
+    return render("claim/access.html", order=latest, customer=customer, orders=orders,
+                  live=live, servers=progress.servers(latest), rejoin_url=rejoin_url)  # fmt: skip
 
 
 @bp.route("/<token>/rejoin", methods=["POST"])

@@ -36,6 +36,8 @@ class Seller(BaseModel):
     # automations change: what a process cached of them is good while it is unchanged.
     # Starts random, so a seller id SQLite reuses never matches an old seller's cache.
     catalog_version = peewee.BigIntegerField(default=new_catalog_version)
+    # The address of the seller's "My access" page for buyers (/buyers/<public_id>).
+    public_id = peewee.CharField(max_length=32, unique=True, default=lambda: new_token(12))
 
     def get_id(self):
         """Flask-Login's id: the row id and the session token."""
