@@ -201,3 +201,19 @@ def test_a_reminder_for_an_order_that_ended_is_skipped(course):
     drain()
     (reminder,) = messages("reminder")
     assert reminder.state == "skipped" and dms(world) == []
+
+
+def test_a_flushed_redis_or_a_second_sender_sends_nothing_twice(course):
+    world = course
+    pay(world, ends_in=timedelta(days=3))
+    due_now()
+    from webapp.messages import outbox
+    from webapp.services import get_redis
+
+    with db.connection_context():
+        assert outbox.queue_sender_if_due() is True
+    get_redis().flushall()  # the queued sender is lost with Redis
+    drain()  # the scheduler's next look queues it again
+    with db.connection_context():
+        assert outbox.send_due() == 0  # a second sender finds nothing left
+    assert len(dms(world)) == 1
