@@ -276,11 +276,16 @@ def _import_line(imp, product, automations, row):
     ids = []
     for automation in automations:
         if _thing(automation) in adopted:
+            kind = GIVES[automation.action]
+            # An adopted role ends with the access (the seller said it is Rolegate's); the
+            # place on the server follows the product's expiry automations, as for a sale.
+            ends_with = kind == "role" or planner.ends_with_access(
+                order, automation.app_id, kind, automation.role_id or "")  # fmt: skip
             Grant.insert(
                 order=order.id, customer=customer.id, app=automation.app_id,
-                guild_id=automation.app.guild_id, kind=GIVES[automation.action],
+                guild_id=automation.app.guild_id, kind=kind,
                 role_id=automation.role_id or "", discord_user_id=row.discord_user_id,
-                state="active", preexisting=False, via="purchase", ends_with_access=True,
+                state="active", preexisting=False, via="purchase", ends_with_access=ends_with,
                 granted_at=now,
             ).on_conflict_ignore().execute()  # fmt: skip
         elif new := planner.give_for_automation(order, customer, automation, automation.app):

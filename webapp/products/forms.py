@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -98,9 +99,9 @@ class MessagesForm(FlaskForm):
     reminder_by = SelectField(
         "Send the reminder by",
         choices=[
-            ("dm", "Discord DM (mail when DMs are closed)"),
-            ("mail", "Mail"),
-            ("both", "Discord DM and mail"),
+            SelectChoice("dm", "Discord DM (mail when DMs are closed)"),
+            SelectChoice("mail", "Mail"),
+            SelectChoice("both", "Discord DM and mail"),
         ],  # fmt: skip
     )
     reminder_text = TextAreaField("Reminder text", validators=[Length(max=1500), _placeholders])
