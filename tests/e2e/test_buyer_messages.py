@@ -2,6 +2,7 @@
 sends through the sandbox): a reminder arrives as a DM at its time, not before, and a renewal
 moves it; a welcome DM on claim (SPEC §12)."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -70,3 +71,46 @@ def test_a_renewal_moves_the_reminder(shop):
     assert "renewed" in old.result and new.state == "due"
     assert new.due_at > utcnow() + timedelta(days=29)
     assert not any("ends on" in m for m in dms(world))
+
+
+def test_closed_dms_fall_back_to_mail(inbox, plans_every_second, world, processes):
+    world.automation("purchase", "assign_role", role="Pro")
+    with db.connection_context():
+        Product.create(seller=world.seller.id, external_id="course-pro", name="Course Pro",
+                       reminder_days=1)  # fmt: skip
+    world.sandbox.close_dms(ANN)
+    processes.worker()
+    processes.scheduler()
+    world.checkout.paid("ord_1", email="ann@example.com", name="Ann")
+    world.claim("ord_1", ANN)
+    ends_in(timedelta(days=1, seconds=2))
+    wait_until(lambda: any("ends soon" in m for m in inbox.messages), timeout=20,
+               message="the reminder by mail")  # fmt: skip
+    with db.connection_context():
+        (reminder,) = BuyerMessage.select().where(BuyerMessage.kind == "reminder")
+    assert reminder.channel == "mail" and "DMs closed (Discord 50007)" in reminder.result
+    assert dms(world) == []
+
+
+def test_a_failed_stripe_payment_is_told_once_across_replays_and_sweeps(world, processes):
+    from tests.fixtures.stripe_checkout import StripeAccount, stripe_connection
+
+    world.automation("purchase", "assign_role", role="Pro")
+    processes.worker()
+    processes.scheduler()
+    stripe = StripeAccount(world.client, stripe_connection(world.seller))
+    stripe.session_completed(subscription="sub_1", email="ann@example.com")
+    with db.connection_context():
+        order = Order.get(Order.subscription_id == "sub_1")
+    world.claim(order.external_id, ANN)
+    invoice = {"id": "in_1", "object": "invoice", "subscription": "sub_1"}
+    for _ in range(3):  # Stripe retries
+        assert stripe.send("invoice.payment_failed", invoice).status_code == 200
+    from webapp.access import sweeper
+
+    with db.connection_context():
+        sweeper.sweep()
+    wait_until(lambda: any("did not go through" in m for m in dms(world)), timeout=15,
+               message="the payment-failed DM")  # fmt: skip
+    time.sleep(2)
+    assert sum("did not go through" in m for m in dms(world)) == 1
