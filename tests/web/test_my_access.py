@@ -22,12 +22,18 @@ def two_orders(world):
 
 def test_my_access_lists_the_buyers_orders_and_nobody_elses(world):
     order = two_orders(world)
+    from webapp.models import Product
+
+    with db.connection_context():
+        Product.update(renewal_url="https://shop.example.com/renew").where(
+            Product.external_id == "course-pro").execute()  # fmt: skip
     page = html.unescape(
         world.client.get(f"/claim/{order.claim_token}/access").get_data(as_text=True)
     )
     assert "Your orders with this seller, for ann@example.com." in page
     assert "Course Pro" in page and "Mentoring" in page and "ord_3" not in page
     assert "Linked Discord account" in page and "Rejoin the server" in page
+    assert 'href="https://shop.example.com/renew" rel="noopener">Renew' in page
     claim = world.client.get(f"/claim/{order.claim_token}").get_data(as_text=True)
     assert f'href="/claim/{order.claim_token}/access"' in claim
 
