@@ -217,3 +217,19 @@ def test_a_flushed_redis_or_a_second_sender_sends_nothing_twice(course):
     with db.connection_context():
         assert outbox.send_due() == 0  # a second sender finds nothing left
     assert len(dms(world)) == 1
+
+
+def test_by_both_a_refused_mail_after_the_dm_never_sends_the_dm_twice(inbox, course):
+    world = course
+    with db.connection_context():
+        Product.update(reminder_by="both").execute()
+    inbox.refuse = True
+    pay(world, ends_in=timedelta(days=3))
+    due_now()
+    drain()
+    due_now()
+    drain()
+    assert len(dms(world)) == 1
+    (reminder,) = messages("reminder")
+    assert (reminder.state, reminder.channel) == ("sent", "dm")
+    assert reminder.result.startswith("Sent by DM; the mail was refused")

@@ -216,7 +216,11 @@ def _send(message, lease):
                 _mail(order, subject, render(text, found, for_discord=False))
                 return _finish(message, lease, "sent", "mail", f"{dm}: sent by mail instead.")
             if by == "both":
-                _mail(order, subject, render(text, found, for_discord=False))
+                try:
+                    _mail(order, subject, render(text, found, for_discord=False))
+                except (smtplib.SMTPException, OSError) as exc:  # the DM went: never again
+                    return _finish(message, lease, "sent", "dm",
+                                   f"Sent by DM; the mail was refused ({exc}).")  # fmt: skip
             return _finish(message, lease, "sent", "dm+mail" if by == "both" else "dm")
         _mail(order, subject, render(text, found, for_discord=False))
         return _finish(message, lease, "sent", "mail")
