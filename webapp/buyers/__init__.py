@@ -49,10 +49,13 @@ def start(public_id):
                   status=400 if error else 200)  # fmt: skip
 
 
-@bp.route("/in/<token>")
+@bp.route("/in/<token>", methods=["GET", "POST"])
 def enter(public_id, token):
-    """The mailed link: once, within 15 minutes."""
+    """The mailed link: once, within 15 minutes. Opening it shows a button; the press signs
+    in (a mail scanner that follows links must not spend the link)."""
     seller = _seller(public_id)
+    if request.method == "GET":
+        return render("buyers/enter.html", seller=seller)
     customer = signin.redeem(seller, token)
     if customer is None:
         return render("buyers/start.html", seller=seller, sent=False, status=400,
