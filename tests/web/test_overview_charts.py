@@ -60,3 +60,15 @@ def test_the_overview_draws_them_as_svg_with_a_title_and_a_table(world):
 def test_a_new_seller_sees_empty_charts_not_an_error(world):
     page = world.client.get("/overview").get_data(as_text=True)
     assert "No order yet." in page and '<title id="due-chart-title">' in page
+
+
+def test_the_picture_is_computed_at_most_once_a_minute(world):
+    seed(world)
+    with db.connection_context():
+        first = charts.history(world.seller.id)
+        Order.update(ended_at=utcnow()).execute()  # everything ends now
+        assert charts.history(world.seller.id) == first  # the kept picture, for a minute
+        from webapp.services import get_redis
+
+        get_redis().delete(charts.CACHE.format(seller=world.seller.id))  # the minute is over
+        assert charts.history(world.seller.id)["products"][0][1][-1] == 0
