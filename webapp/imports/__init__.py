@@ -35,12 +35,12 @@ def init_app(app):
 def upload(product_id):
     """Read the file and store its lines; the check runs as a job."""
     product = get_owned(Product, product_id)
-    upload = request.files.get("file")
-    raw = upload.read() if upload else b""
+    sent = request.files.get("file")
+    raw = sent.read() if sent else b""
     try:
-        if not upload or not upload.filename:
+        if not sent or not sent.filename:
             raise csvfile.FileError("Choose the CSV file to import.")
-        imp = domain.create(Seller.get_by_id(current_user.id), product, upload.filename, raw)
+        imp = domain.create(Seller.get_by_id(current_user.id), product, sent.filename, raw)
     except csvfile.FileError as exc:
         from webapp.products import show_with
 
