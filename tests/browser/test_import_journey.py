@@ -37,6 +37,8 @@ def test_a_seller_imports_members_from_a_csv(shop, live_server, page, processes,
     expect(plan.get_by_role("row", name="cleo@example.com")).to_contain_text("“Pro”")
 
     page.get_by_role("button", name="Import 3 member(s)").click()
+    expect(page.get_by_role("button", name="Import 3 member(s)")).to_have_count(0)  # confirmed
+    page.wait_for_load_state()
     page.reload()  # the progress lives in the database, not in the page
     expect(page.get_by_text("Imported 3 member(s).")).to_be_visible(timeout=15000)
     wait_until(lambda: world.member_roles(user(2)) == ["Pro"], timeout=15,
