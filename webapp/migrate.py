@@ -53,10 +53,36 @@ def add_missing_columns(database, migrator, columns_by_table):
 
     for table, columns in columns_by_table.items():
         have = {c.name for c in database.get_columns(table)}
-        ops = [migrator.add_column(table, name, field) for name, field in columns.items()
-               if name not in have]  # fmt: skip
-        if ops:
-            migrate(*ops)
+        missing = {name: field for name, field in columns.items() if name not in have}
+        if isinstance(database, peewee.SqliteDatabase):
+            for name, field in missing.items():
+                _sqlite_add_column(database, table, name, field)
+        elif missing:
+            migrate(*[migrator.add_column(table, name, field) for name, field in missing.items()])
+
+
+class _Column(peewee.Model):
+    """Only there to bind a field to a name, for its column definition."""
+
+
+def _sqlite_add_column(database, table, name, field):
+    """ALTER TABLE … ADD COLUMN with its NOT NULL and DEFAULT in one statement.
+
+    peewee's SqliteMigrator adds a NOT NULL column by rebuilding the table (copy, drop,
+    rename), which SQLite refuses while a trigger names the table (m0008's catalog
+    triggers); SQLite itself adds a NOT NULL column with a constant default in place.
+    """
+    field.bind(_Column, name, set_attribute=False)
+    ctx = database.get_sql_context()
+    column = ctx.sql(field.ddl(ctx)).query()[0]
+    default = field.default() if callable(field.default) else field.default
+    if default is None:
+        literal = "NULL"
+    elif isinstance(default, bool | int | float):
+        literal = str(int(default) if isinstance(default, bool) else default)
+    else:
+        literal = "'" + str(field.db_value(default)).replace("'", "''") + "'"
+    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column} DEFAULT {literal}')
 
 
 def add_missing_index(database, migrator, table, columns, unique=False):

@@ -196,3 +196,39 @@ def test_an_existing_sellers_endpoint_becomes_their_rolegate_connection(client, 
         assert connection.endpoint_id == seller.webhook_endpoint_id
         assert migrate.upgrade() == []
     assert checkout.paid("ord_after_migration").status_code == 202
+
+
+def test_columns_added_to_an_existing_sqlite_table_keep_its_rows_triggers_and_defaults(tmp_path):
+    """Upgrading a database made before a column existed: SQLite adds NOT NULL columns with
+    their default in place (a table rebuild would break m0008's catalog triggers)."""
+    import peewee
+    from playhouse.migrate import SqliteMigrator
+
+    from webapp.db import UTCDateTimeField
+    from webapp.migrate import add_missing_columns
+
+    database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
+    database.execute_sql("CREATE TABLE other (id INTEGER PRIMARY KEY, n INTEGER)")
+    database.execute_sql('CREATE TABLE "product" (id INTEGER PRIMARY KEY, name TEXT)')
+    database.execute_sql("INSERT INTO \"product\" (name) VALUES ('Course'), ('It''s')")
+    database.execute_sql("CREATE TRIGGER bump AFTER UPDATE ON other BEGIN "
+                         "UPDATE product SET name = name WHERE id = NEW.id; END")  # fmt: skip
+    add_missing_columns(database, SqliteMigrator(database), {"product": {
+        "reminder_by": peewee.CharField(max_length=8, default="dm"),
+        "note": peewee.TextField(default="it's"),
+        "reminder_days": peewee.IntegerField(null=True),
+        "give_back": peewee.BooleanField(default=True),
+        "left_at": UTCDateTimeField(null=True),
+    }})  # fmt: skip
+    rows = database.execute_sql(
+        'SELECT reminder_by, note, reminder_days, give_back, left_at FROM "product"').fetchall()  # fmt: skip
+    assert rows == [("dm", "it's", None, 1, None)] * 2
+    columns = {c.name: c for c in database.get_columns("product")}
+    assert not columns["reminder_by"].null and columns["left_at"].null
+    database.execute_sql("INSERT INTO other (id, n) VALUES (1, 1)")
+    database.execute_sql("UPDATE other SET n = 2 WHERE id = 1")  # the trigger still works
+    add_missing_columns(
+        database,
+        SqliteMigrator(database),
+        {"product": {"reminder_by": peewee.CharField(max_length=8, default="dm")}},
+    )  # twice: nothing to do
