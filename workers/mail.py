@@ -8,15 +8,20 @@ from webapp.messages import outbox as buyer_messages
 from workers.jobs import body
 
 
+def _batch_after_batch(outbox):
+    """Send an outbox's due items while full batches come and more is due; how many went."""
+    sent = 0
+    while True:
+        done = outbox.send_due()
+        sent += done
+        if done < outbox.BATCH or not outbox.any_due():
+            return sent
+
+
 @body(jobs.SEND_CLAIM_MAILS)
 def send_claim_mails():
     """Mail the claim links that are due (or log them in development), batch after batch."""
-    sent = 0
-    while True:
-        done = mails.send_due()
-        sent += done
-        if done < mails.BATCH or not mails.any_due():
-            return sent
+    return _batch_after_batch(mails)
 
 
 @body(jobs.SEND_SWITCH_NOTICE)
@@ -34,9 +39,4 @@ def send_alert_mails():
 @body(jobs.SEND_BUYER_MESSAGES)
 def send_buyer_messages():
     """Send the reminders, welcomes and payment-failed messages that are due."""
-    sent = 0
-    while True:
-        done = buyer_messages.send_due()
-        sent += done
-        if done < buyer_messages.BATCH or not buyer_messages.any_due():
-            return sent
+    return _batch_after_batch(buyer_messages)
