@@ -30,10 +30,20 @@ def init_app(app):
         from webapp.services import settings
 
         if not current_user.is_authenticated:
-            return {"is_operator": False, "seller_alerts": []}
-        from webapp import alerts
-
+            return {"is_operator": False, "seller_alerts": list}
         return {
             "is_operator": settings().is_operator(current_user.email),
-            "seller_alerts": alerts.active(current_user.id),
+            "seller_alerts": _seller_alerts,
         }
+
+    def _seller_alerts():
+        """The signed-in seller's unresolved alerts, read when a whole page asks for them
+        (never for an htmx fragment's poll), once per request."""
+        from flask import g
+        from flask_login import current_user
+
+        from webapp import alerts
+
+        if "seller_alerts" not in g:
+            g.seller_alerts = alerts.active(current_user.id)
+        return g.seller_alerts
