@@ -134,16 +134,22 @@ def test_a_welcome_dm_when_the_roles_are_given_once(course):
     assert dms(world) == ["Welcome @\u200beveryone \\*\\*Ann\\*\\* to Sandbox Server!"]
 
 
-def test_a_failed_stripe_payment_asks_the_buyer_once_to_update_their_card(course):
+def stripe_subscriber(world):
+    """Ann subscribed through a Stripe connection and claimed: (the account, her order, the
+    invoice whose payment will fail)."""
     from tests.fixtures.stripe_checkout import StripeAccount, stripe_connection
 
-    world = course
     stripe_account = StripeAccount(world.client, stripe_connection(world.seller))
     stripe_account.session_completed(subscription="sub_1", email="ann@example.com")
     with db.connection_context():
         order = Order.get(Order.subscription_id == "sub_1")
     world.claim(order.external_id, ANN)
-    invoice = {"id": "in_1", "object": "invoice", "subscription": "sub_1"}
+    return stripe_account, order, {"id": "in_1", "object": "invoice", "subscription": "sub_1"}
+
+
+def test_a_failed_stripe_payment_asks_the_buyer_once_to_update_their_card(course):
+    world = course
+    stripe_account, order, invoice = stripe_subscriber(world)
     assert stripe_account.send("invoice.payment_failed", invoice).status_code == 200
     assert stripe_account.send("invoice.payment_failed", invoice).status_code == 200  # replay
     drain()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_selling_journey import connect_sandbox_server, create_product, sign_up
+from tests.browser.test_stripe_journey import claim
 from tests.fixtures.world import ANN, GUILD, role_id
 
 pytestmark = pytest.mark.browser
@@ -39,15 +40,8 @@ def test_access_given_by_hand_is_claimed_by_the_buyer(live_server, page, chromiu
     expect(page.locator("#access-end")).to_contain_text("time limit")
     claim_url = page.locator("a", has_text="/claim/").first.inner_text()
 
-    buyer = chromium.new_context().new_page()
-    buyer.goto(claim_url)
+    buyer = claim(chromium, claim_url, "ann")
     expect(buyer.get_by_role("heading", name="Course Pro")).to_be_visible()
-    buyer.get_by_role("button", name="Connect Discord").click()
-    buyer.get_by_label("Discord account").select_option(label="ann")
-    buyer.get_by_role("button", name="Authorize").click()
-    expect(buyer.get_by_role("link", name="Open Sandbox Server in Discord")).to_be_visible(
-        timeout=20000
-    )
     assert role_id(sandbox, GUILD, "Pro") in sandbox.member_roles(GUILD, ANN)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="Audit log").click()

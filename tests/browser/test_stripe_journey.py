@@ -39,7 +39,8 @@ def session(session_id, email, subscription=None, payment_intent=None):
 
 
 def claim(chromium, url, username, wait_for_payment=None):
-    """A buyer on the after-payment URL: confirming, then the claim page, then Discord."""
+    """A buyer on the after-payment URL (or a claim link): confirming, then the claim page,
+    then Discord; the buyer's page."""
     buyer = chromium.new_context().new_page()
     buyer.goto(url)
     if wait_for_payment:
@@ -52,6 +53,7 @@ def claim(chromium, url, username, wait_for_payment=None):
     expect(buyer.get_by_role("link", name="Open Sandbox Server in Discord")).to_be_visible(
         timeout=20000
     )
+    return buyer
 
 
 def test_a_stripe_connection_gives_and_takes_access(

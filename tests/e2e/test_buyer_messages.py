@@ -93,17 +93,12 @@ def test_closed_dms_fall_back_to_mail(inbox, plans_every_second, world, processe
 
 
 def test_a_failed_stripe_payment_is_told_once_across_replays_and_sweeps(world, processes):
-    from tests.fixtures.stripe_checkout import StripeAccount, stripe_connection
+    from tests.access.test_buyer_messages import stripe_subscriber
 
     world.automation("purchase", "assign_role", role="Pro")
     processes.worker()
     processes.scheduler()
-    stripe = StripeAccount(world.client, stripe_connection(world.seller))
-    stripe.session_completed(subscription="sub_1", email="ann@example.com")
-    with db.connection_context():
-        order = Order.get(Order.subscription_id == "sub_1")
-    world.claim(order.external_id, ANN)
-    invoice = {"id": "in_1", "object": "invoice", "subscription": "sub_1"}
+    stripe, _, invoice = stripe_subscriber(world)
     for _ in range(3):  # Stripe retries
         assert stripe.send("invoice.payment_failed", invoice).status_code == 200
     from webapp.access import sweeper

@@ -114,12 +114,18 @@ def test_a_file_of_good_and_bad_lines_is_previewed_then_imported(shop):
         )
 
 
-def test_adopted_roles_are_taken_at_the_end_of_access(shop):
-    world = shop
+def imported(world):
+    """The good-and-bad file uploaded, checked, confirmed and imported."""
     answer = upload(world, good_and_bad())
     drain()
     confirm(world, answer)
     drain()
+    return answer
+
+
+def test_adopted_roles_are_taken_at_the_end_of_access(shop):
+    world = shop
+    imported(world)
     with db.connection_context():
         ann = Order.get(Order.external_id.startswith("import-")
                         & (Order.customer.in_(_customers("ann@example.com"))))  # fmt: skip
@@ -137,10 +143,7 @@ def _customers(email):
 
 def test_the_same_file_imported_again_changes_nothing(shop):
     world = shop
-    first = upload(world, good_and_bad())
-    drain()
-    confirm(world, first)
-    drain()
+    imported(world)
     again = upload(world, good_and_bad())
     drain()
     shown = page(world, again)
